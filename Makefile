@@ -1,0 +1,50 @@
+# Two commands set up everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MOTO_PORT ?= 4566
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test lint typecheck imports validate unit browser-deps lock clean
+
+$(UV):
+	$(PY) -m venv .uv
+	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PY)
+	@touch $@
+
+install: $(VENV)/.synced  ## create the virtualenv and install the locked dependencies
+
+run: install  ## start the local cloud, every function of the template and the API
+	$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy app workers infra tests
+
+imports: install
+	$(BIN)/lint-imports
+
+validate: install  ## cfn-lint and the offline SAM translation of infra/template.yaml
+	$(BIN)/cfn-lint infra/template.yaml
+
+browser-deps:  ## headless chromium for the /docs browser test
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
+	$(BIN)/python -m pytest --cov --cov-report=term
+
+lock:  ## re-resolve dependencies after editing pyproject.toml
+	$(UV) lock
+
+clean:
+	rm -rf $(VENV) .uv .mypy_cache .ruff_cache .coverage

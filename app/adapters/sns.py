@@ -1,0 +1,25 @@
+"""SNS implementation of Publisher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.services.ports import Message
+
+
+class SnsPublisher:
+    """Publishes messages with string message attributes, so subscribers can filter."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def publish(self, message: Message) -> None:
+        """Publish one message."""
+        args: dict[str, Any] = {
+            "TopicArn": message.topic_arn,
+            "Message": message.body,
+            "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in message.attributes.items()},
+        }
+        if message.subject:
+            args["Subject"] = message.subject
+        self.client.publish(**args)

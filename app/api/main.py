@@ -1,0 +1,33 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+
+from app.api import health, problems, users
+from app.api.middleware import RequestContextMiddleware
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: routers, error mapping and middleware."""
+    settings = settings or get_settings()
+    app = FastAPIOffline(
+        title="Order Service",
+        version="1.0.0",
+        description="Users and orders on AWS Lambda. Errors are RFC 9457 problem+json.",
+    )
+    app.include_router(health.router)
+    app.include_router(users.router)
+    problems.install(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["authorization", "content-type", "if-match", "idempotency-key"],
+        expose_headers=["etag", "location", "x-correlation-id"],
+    )
+    return app

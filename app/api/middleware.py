@@ -1,0 +1,113 @@
+"""Pure ASGI middleware: correlation id, body limits, content type, metrics and logs."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.problems import problem, unexpected
+from app.observability import emit_metrics, logger
+
+CORRELATION_HEADER = "x-correlation-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_JSON_TYPES = ("application/json", "application/merge-patch+json")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def correlation_id(scope: Scope, headers: dict[str, str]) -> str:
+    """The API Gateway request id, a safe caller-given id, or a new one."""
+    event = scope.get("aws.event") or {}
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    if request_id:
+        return str(request_id)
+    given = headers.get(CORRELATION_HEADER, "")
+    return given if _SAFE_ID.match(given) else str(uuid.uuid4())
+
+
+class RequestContextMiddleware:
+    """Wraps each request: ids, limits, a catch-all problem reply, metrics and an access log."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one request."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        cid = correlation_id(scope, headers)
+        logger.set_correlation_id(cid)
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 500, "started": False, "closed": False}
+
+        async def send_wrapper(message: Message) -> None:
+            if state["closed"]:
+                return  # we already answered (413); drop what the app still sends
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), cid.encode())]
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                state["closed"] = True
+
+        async def too_large() -> None:
+            if not state["started"]:
+                await problem(413, f"request body exceeds {self.max_body_bytes} bytes")(scope, receive, send_wrapper)
+
+        rejection = self._reject(scope, headers)
+        try:
+            if rejection is not None:
+                await rejection(scope, receive, send_wrapper)
+            else:
+                await self.app(scope, self._limited(receive, too_large), send_wrapper)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never leak a traceback
+            if not state["started"]:
+                await unexpected(exc)(scope, receive, send_wrapper)
+        finally:
+            self._record(scope, state["status"], time.perf_counter() - started)
+
+    def _reject(self, scope: Scope, headers: dict[str, str]) -> Any:
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            return problem(413, f"request body exceeds {self.max_body_bytes} bytes")
+        has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+        if scope["method"] in _BODY_METHODS and has_body:
+            media = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media not in _JSON_TYPES:
+                return problem(415, "request body must be application/json")
+        return None
+
+    def _limited(self, receive: Receive, on_overflow: Callable[[], Awaitable[None]]) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                # Answer 413 now and tell the app the client went away, so it stops reading.
+                await on_overflow()
+                return {"type": "http.disconnect"}
+            return message
+
+        return wrapped
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        logger.info(
+            "request",
+            extra={"method": scope["method"], "route": path, "status": status, "ms": round(seconds * 1000, 2)},
+        )
+        outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
+        emit_metrics(
+            {outcome: (1, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)},
+        )

@@ -1,0 +1,66 @@
+"""HTTP request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.domain.users import User
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+class UserCreate(BaseModel):
+    """Body of POST /users."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    email: EmailStr
+
+
+class UserPatch(BaseModel):
+    """Body of PATCH /users/{id}: every field optional, at least one given."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    email: EmailStr | None = None
+
+
+class UserOut(BaseModel):
+    """A user as the API shows it."""
+
+    id: str
+    name: str
+    email: str
+    created_at: datetime = Field(serialization_alias="createdAt")
+    updated_at: datetime = Field(serialization_alias="updatedAt")
+    version: int
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """From the domain entity."""
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            version=user.version,
+        )
+
+
+class UserList(BaseModel):
+    """A page of users."""
+
+    items: list[UserOut]
+    next_cursor: str | None = Field(serialization_alias="nextCursor")
+
+
+class Health(BaseModel):
+    """Status of the service and of each backing service."""
+
+    status: str
+    checks: dict[str, str]

@@ -1,0 +1,71 @@
+"""Domain errors. Class names double as Step Functions error names for Retry and Catch."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+    title = "Domain error"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+
+
+class ValidationError(DomainError):
+    """Input breaks a business rule."""
+
+    title = "Validation failed"
+
+    def __init__(self, detail: str = "", errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class InvalidCursor(DomainError):
+    """A pagination cursor was forged, corrupted or came from another listing."""
+
+    title = "Invalid cursor"
+
+
+class NotFound(DomainError):
+    """The resource does not exist."""
+
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state."""
+
+    title = "Conflict"
+
+
+class EmailAlreadyExists(Conflict):
+    """Another user already holds this email address."""
+
+    title = "Email already exists"
+
+
+class PreconditionFailed(DomainError):
+    """The caller's version of the resource is stale."""
+
+    title = "Precondition failed"
+
+
+class InsufficientInventory(DomainError):
+    """Not enough stock to reserve an order's lines."""
+
+    title = "Insufficient inventory"
+
+
+class PaymentFailed(DomainError):
+    """The payment gateway declined or failed the charge."""
+
+    title = "Payment failed"
+
+
+class ServiceUnavailable(DomainError):
+    """A backing service cannot be reached right now."""
+
+    title = "Service unavailable"

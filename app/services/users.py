@@ -1,0 +1,109 @@
+"""User use cases."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from app.domain.errors import NotFound, PreconditionFailed, ValidationError
+from app.domain.users import User, normalise_email, normalise_name
+from app.services.cursor import CursorCodec
+from app.services.ports import Clock, Message, Publisher, UserRepository
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """Users and the cursor of the next page."""
+
+    users: list[User]
+    cursor: str | None
+
+
+class UserService:
+    """Create, read, update and delete users."""
+
+    def __init__(
+        self,
+        repo: UserRepository,
+        publisher: Publisher,
+        clock: Clock,
+        cursors: CursorCodec,
+        user_created_topic: str,
+    ) -> None:
+        self.repo = repo
+        self.publisher = publisher
+        self.clock = clock
+        self.cursors = cursors
+        self.topic = user_created_topic
+
+    def create(self, name: str, email: str, user_id: str | None = None) -> User:
+        """Register a user; the email must be free."""
+        now = self.clock()
+        user = User(
+            id=user_id or str(uuid.uuid4()),
+            name=normalise_name(name),
+            email=normalise_email(email),
+            created_at=now,
+            updated_at=now,
+        )
+        self.repo.add(user)
+        self.publisher.publish(_user_created(user, self.topic))
+        return user
+
+    def get(self, user_id: str) -> User:
+        """The user with this id, or NotFound."""
+        user = self.repo.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        return user
+
+    def find_by_email(self, email: str) -> User:
+        """The user with this email, or NotFound."""
+        user = self.repo.get_by_email(normalise_email(email))
+        if user is None:
+            raise NotFound("no user has this email")
+        return user
+
+    def list(self, limit: int, cursor: str | None) -> UserPage:
+        """A page of users."""
+        if limit < 1:
+            raise ValidationError("limit must be positive", [{"field": "limit", "message": "must be >= 1"}])
+        page = self.repo.page(limit, self.cursors.decode(cursor))
+        return UserPage(users=page.items, cursor=self.cursors.encode(page.next_key))
+
+    def update(self, user_id: str, expected_version: int | None, name: str | None, email: str | None) -> User:
+        """Change a user's name and/or email, if the caller's version is current."""
+        current = self.get(user_id)
+        _check_version(current, expected_version)
+        updated = current.renamed(name, email, self.clock())
+        self.repo.update(updated, current)
+        return updated
+
+    def delete(self, user_id: str, expected_version: int | None = None) -> None:
+        """Delete a user and free its email."""
+        current = self.get(user_id)
+        _check_version(current, expected_version)
+        self.repo.delete(current)
+
+
+def _check_version(user: User, expected: int | None) -> None:
+    if expected is not None and expected != user.version:
+        raise PreconditionFailed(f"user {user.id} is at version {user.version}, not {expected}")
+
+
+def _user_created(user: User, topic: str) -> Message:
+    body = {
+        "type": "UserCreated",
+        "version": 1,
+        "userId": user.id,
+        "name": user.name,
+        "email": user.email,
+        "createdAt": user.created_at.isoformat(),
+    }
+    return Message(
+        topic_arn=topic,
+        subject="UserCreated",
+        body=json.dumps(body),
+        attributes={"eventType": "UserCreated", "userId": user.id},
+    )

@@ -1,0 +1,43 @@
+"""Environment variables a function sees locally: the template's, plus the local endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.local.template import Stack
+
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def cloud_env(stack: Stack) -> dict[str, str]:
+    """Variables that point boto3 at the local cloud."""
+    return {
+        **LOCAL_CREDENTIALS,
+        "AWS_ENDPOINT_URL": stack.endpoint,
+        "AWS_REGION": stack.region,
+        "AWS_DEFAULT_REGION": stack.region,
+        # No X-Ray daemon runs locally: keep the tracer (and its imports) off.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def function_env(stack: Stack, logical_id: str) -> dict[str, str]:
+    """Globals plus the function's own variables, resolved, plus the local cloud's."""
+    globals_env = stack.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    props: dict[str, Any] = stack.resources[logical_id].get("Properties", {})
+    own = props.get("Environment", {}).get("Variables", {})
+    resolved = stack.resolve({**globals_env, **own})
+    env = {k: _as_env(v) for k, v in resolved.items() if v is not None}
+    return {**env, **cloud_env(stack)}
+
+
+def _as_env(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,80 @@
+"""Create the template's tables, queues, topics and buses in the local cloud."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from infra.local.template import Stack
+
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "MaximumMessageSize",
+)
+
+
+def client(stack: Stack, service: str) -> Any:
+    """A boto3 client for the local endpoint."""
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=stack.endpoint,
+        region_name=stack.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def provision(stack: Stack) -> None:
+    """Create every supported resource of the template, in dependency order."""
+    _queues(stack)
+    _tables(stack)
+    _topics(stack)
+    _buses(stack)
+
+
+def _tables(stack: Stack) -> None:
+    dynamodb = client(stack, "dynamodb")
+    for logical, resource in stack.of_type("AWS::DynamoDB::Table").items():
+        props = stack.resolve(resource["Properties"])
+        args: dict[str, Any] = {k: props[k] for k in _TABLE_KEYS if k in props}
+        args["TableName"] = stack.name(logical)
+        args["BillingMode"] = props.get("BillingMode", "PAY_PER_REQUEST")
+        dynamodb.create_table(**args)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(
+                TableName=args["TableName"],
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])},
+            )
+
+
+def _queues(stack: Stack) -> None:
+    sqs = client(stack, "sqs")
+    queues = stack.of_type("AWS::SQS::Queue")
+    # Dead-letter queues first: a redrive policy must point at an existing queue.
+    ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {}))
+    for logical in ordered:
+        props = stack.resolve(queues[logical].get("Properties", {}))
+        attributes = {k: str(props[k]) for k in _QUEUE_ATTRIBUTES if k in props}
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        sqs.create_queue(QueueName=stack.name(logical), Attributes=attributes)
+
+
+def _topics(stack: Stack) -> None:
+    sns = client(stack, "sns")
+    for logical in stack.of_type("AWS::SNS::Topic"):
+        sns.create_topic(Name=stack.name(logical))
+
+
+def _buses(stack: Stack) -> None:
+    events = client(stack, "events")
+    for logical in stack.of_type("AWS::Events::EventBus"):
+        events.create_event_bus(Name=stack.name(logical))

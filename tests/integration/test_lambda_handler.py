@@ -1,0 +1,94 @@
+"""The Lambda entrypoint with real API Gateway HTTP API (2.0) and REST (1.0) events."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from infra.local.template import Stack
+from tests.payloads import LambdaContext, http_api_v2, rest_api_v1
+
+
+@pytest.fixture
+def handler_module(stack: Stack) -> ModuleType:
+    import app.lambda_handler
+
+    return importlib.reload(app.lambda_handler)
+
+
+def invoke(module: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = module.handler(event, LambdaContext("order-service-api-dev"))
+    return result
+
+
+def body_of(result: dict[str, Any]) -> Any:
+    raw = result["body"]
+    if result.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode()
+    return json.loads(raw)
+
+
+@pytest.mark.parametrize("stage", ["$default", "dev"])
+def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str) -> None:
+    created = invoke(
+        handler_module, http_api_v2("POST", "/users", body={"name": "Ada", "email": "a@x.io"}, stage=stage)
+    )
+    assert created["statusCode"] == 201
+    user = body_of(created)
+    assert created["headers"]["location"] == f"/users/{user['id']}"
+    event = http_api_v2("GET", f"/users/{user['id']}", stage=stage)
+    got = invoke(handler_module, event)
+    assert got["statusCode"] == 200
+    assert body_of(got) == user
+    # The correlation id is API Gateway's request id.
+    assert got["headers"]["x-correlation-id"] == event["requestContext"]["requestId"]
+
+
+def test_http_api_v2_base64_body_and_query(handler_module: ModuleType) -> None:
+    event = http_api_v2("POST", "/users", body={"name": "Bo", "email": "bo@x.io"}, base64_body=True)
+    assert invoke(handler_module, event)["statusCode"] == 201
+    found = invoke(handler_module, http_api_v2("GET", "/users", query={"email": "bo@x.io"}))
+    assert body_of(found)["items"][0]["name"] == "Bo"
+
+
+def test_rest_v1_with_stage(handler_module: ModuleType) -> None:
+    created = invoke(handler_module, rest_api_v1("POST", "/users", body={"name": "Cy", "email": "cy@x.io"}))
+    assert created["statusCode"] == 201
+    user = body_of(created)
+    got = invoke(handler_module, rest_api_v1("GET", f"/users/{user['id']}"))
+    assert got["statusCode"] == 200
+    assert body_of(got)["email"] == "cy@x.io"
+    bad = invoke(handler_module, rest_api_v1("POST", "/users", body="{nope"))
+    assert bad["statusCode"] == 400
+    assert (
+        bad["multiValueHeaders"]
+        .get("content-type", [bad["headers"].get("content-type")])[0]
+        .startswith("application/problem+json")
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "prefix"),
+    [
+        (http_api_v2("GET", "/docs", stage="dev"), "/dev"),
+        (rest_api_v1("GET", "/docs", stage="prod"), "/prod"),
+        (http_api_v2("GET", "/docs"), ""),
+    ],
+)
+def test_docs_link_to_openapi_under_the_stage(handler_module: ModuleType, event: dict[str, Any], prefix: str) -> None:
+    result = invoke(handler_module, event)
+    assert result["statusCode"] == 200
+    html = result["body"]
+    assert f"'{prefix}/openapi.json'" in html or f'"{prefix}/openapi.json"' in html
+    assert f"{prefix}/static-offline-docs/swagger-ui-bundle.js" in html
+
+
+def test_openapi_under_stage(handler_module: ModuleType) -> None:
+    result = invoke(handler_module, http_api_v2("GET", "/openapi.json", stage="dev"))
+    assert result["statusCode"] == 200
+    assert "/users" in body_of(result)["paths"]

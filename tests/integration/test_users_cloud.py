@@ -1,0 +1,134 @@
+"""The Users API end to end against the local cloud (DynamoDB and SNS over real HTTP)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.adapters.dynamo_users import DynamoUserRepository
+from app.bootstrap import utc_now
+from app.domain.errors import EmailAlreadyExists
+from app.domain.users import User
+from infra.local.provision import client as aws
+from infra.local.template import Stack
+
+
+def subscribe_queue(stack: Stack, topic_logical: str) -> str:
+    sqs, sns = aws(stack, "sqs"), aws(stack, "sns")
+    url = sqs.create_queue(QueueName="capture")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=stack.ref(topic_logical), Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack) -> None:
+    queue = subscribe_queue(stack, "UserCreatedTopic")
+    created = client.post("/users", json={"name": "Ada", "email": "Ada@Example.com"})
+    assert created.status_code == 201, created.text
+    user = created.json()
+    assert client.get(f"/users/{user['id']}").json() == user
+    assert client.get("/users", params={"email": "ada@example.com"}).json()["items"] == [user]
+
+    # The GSI is sparse: the email claim item never shows up as a user.
+    table = aws(stack, "dynamodb").scan(TableName=stack.name("UsersTable"))["Items"]
+    assert {i["entity"]["S"] for i in table} == {"USER", "EMAIL_CLAIM"}
+    assert client.get("/users").json()["items"] == [user]
+
+    patched = client.patch(f"/users/{user['id']}", json={"email": "ada@new.io"}, headers={"if-match": '"1"'})
+    assert patched.status_code == 200
+    assert patched.json()["version"] == 2
+    assert client.patch(f"/users/{user['id']}", json={"name": "x"}, headers={"if-match": '"1"'}).status_code == 412
+    # The old email was released by the same transaction, the new one is claimed.
+    assert client.post("/users", json={"name": "B", "email": "ada@example.com"}).status_code == 201
+    assert client.post("/users", json={"name": "C", "email": "ada@new.io"}).status_code == 409
+
+    assert client.delete(f"/users/{user['id']}", headers={"if-match": '"2"'}).status_code == 204
+    assert client.get(f"/users/{user['id']}").status_code == 404
+    assert client.post("/users", json={"name": "D", "email": "ada@new.io"}).status_code == 201
+
+    messages = aws(stack, "sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    envelopes = [json.loads(m["Body"]) for m in messages["Messages"]]
+    first = next(e for e in envelopes if json.loads(e["Message"])["userId"] == user["id"])
+    assert first["MessageAttributes"]["eventType"]["Value"] == "UserCreated"
+    assert json.loads(first["Message"])["email"] == "ada@example.com"
+
+
+def test_listing_pages_skip_claims_and_forged_cursor_is_400(client: TestClient) -> None:
+    ids = {client.post("/users", json={"name": f"U{i}", "email": f"u{i}@example.com"}).json()["id"] for i in range(7)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = client.get("/users", params=params).json()
+        seen += [u["id"] for u in page["items"]]
+        cursor = page["nextCursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(ids)
+    assert client.get("/users", params={"cursor": "eyJpZCI6ICJ4In0"}).status_code == 400
+
+
+def test_twenty_parallel_creates_with_one_email_give_one_201(live_api: str) -> None:
+    def post(i: int) -> int:
+        body = {"name": f"N{i}", "email": "race@example.com"}
+        return httpx.post(f"{live_api}/users", json=body, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(post, range(20)))
+    assert sorted(codes) == [201] + [409] * 19
+    listed = httpx.get(f"{live_api}/users", params={"limit": 100}, timeout=10).json()["items"]
+    assert [u["email"] for u in listed] == ["race@example.com"]
+
+
+def test_conditional_writes_are_atomic_under_real_concurrency(stack: Stack) -> None:
+    """Many threads race the repository directly, so requests really overlap at the local cloud."""
+    repo = DynamoUserRepository(aws(stack, "dynamodb"), stack.name("UsersTable"))
+
+    def add(i: int) -> bool:
+        now = utc_now()
+        try:
+            repo.add(User(f"user-{i}", "N", "same@example.com", now, now))
+            return True
+        except EmailAlreadyExists:
+            return False
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(add, range(40)))
+    assert results.count(True) == 1
+    items = aws(stack, "dynamodb").scan(TableName=stack.name("UsersTable"))["Items"]
+    assert sum(1 for i in items if i["entity"]["S"] == "USER") == 1
+
+
+def test_health_reports_services(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "checks": {"dynamodb": "ok", "sns": "ok"}}
+
+
+def test_unreachable_dynamodb_gives_503(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.api.main import create_app
+    from app.bootstrap import get_container
+    from app.settings import get_settings
+    from infra.local.cloud import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    get_container.cache_clear()
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        health = c.get("/health")
+        assert health.status_code == 503
+        assert health.json()["checks"]["dynamodb"] == "unavailable"
+        write = c.post("/users", json={"name": "Ada", "email": "ada@example.com"})
+        assert write.status_code == 503
+        assert write.headers["content-type"] == "application/problem+json"
+        assert write.headers["retry-after"]
+
+
+def test_boto3_uses_the_local_endpoint(stack: Stack) -> None:
+    # No endpoint_url anywhere in app code: AWS_ENDPOINT_URL alone points boto3 here.
+    client = boto3.client("dynamodb", region_name=stack.region)
+    assert stack.name("UsersTable") in client.list_tables()["TableNames"]
