@@ -9,7 +9,7 @@ PORT ?= 8000
 MOTO_PORT ?= 4566
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint typecheck imports validate unit browser-deps lock clean
+.PHONY: install run invoke token test lint typecheck imports validate requirements deploy unit browser-deps lock clean
 
 $(UV):
 	$(PY) -m venv .uv
@@ -24,6 +24,18 @@ install: $(VENV)/.synced  ## create the virtualenv and install the locked depend
 run: install  ## start the local cloud, every function of the template and the API
 	$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT)
 
+FN ?=
+EVENT ?=
+invoke: install  ## invoke one function like `sam local invoke`: make invoke FN=<LogicalId> [EVENT=<file.json>]
+	@test -n "$(FN)" || (echo "usage: make invoke FN=<LogicalId> [EVENT=<file.json>]" && exit 2)
+	@$(BIN)/python -m infra.local invoke "$(FN)" $(if $(EVENT),--event "$(EVENT)") --aws-port $(MOTO_PORT)
+
+SUB ?= local-user
+ROLE ?= user
+EMAIL ?=
+token: install  ## print a 1-hour bearer token for the API started by `make run` (SUB=, ROLE=user|admin, EMAIL=)
+	@$(BIN)/python -m infra.local token --sub "$(SUB)" --role "$(ROLE)" --email "$(EMAIL)" --aws-port $(MOTO_PORT)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,6 +48,15 @@ imports: install
 
 validate: install  ## cfn-lint and the offline SAM translation of infra/template.yaml
 	$(BIN)/cfn-lint infra/template.yaml
+	$(BIN)/python -m infra.validate
+
+requirements: | $(UV)  ## regenerate requirements.txt (the Lambda image's runtime dependencies) from uv.lock
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt > requirements.txt
+
+# Deploy with AWS SAM CLI and Docker (not installed here): `make deploy STAGE=dev|prod`.
+STAGE ?= dev
+deploy: validate  ## build + push the image, then sam build and sam deploy to STAGE (samconfig.toml)
+	infra/deploy.sh $(STAGE)
 
 browser-deps:  ## headless chromium for the /docs browser test
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

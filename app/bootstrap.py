@@ -9,8 +9,11 @@ from typing import Any
 from app.adapters.dynamo_users import DynamoUserRepository
 from app.adapters.health import DynamoTableProbe, SnsTopicProbe
 from app.adapters.sns import SnsPublisher
+from app.bootstrap_auth import token_verifier
+from app.bootstrap_orders import OrderServices
 from app.services.cursor import CursorCodec
 from app.services.health import HealthReport, check_health
+from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 from app.settings import Settings, get_settings
 
@@ -20,7 +23,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Container:
+class Container(OrderServices):
     """Clients and services, each built on first use and then reused (warm Lambda)."""
 
     def __init__(self, settings: Settings) -> None:
@@ -60,6 +63,11 @@ class Container:
             cursors=CursorCodec(s.cursor_signing_key, "users"),
             user_created_topic=s.user_created_topic_arn,
         )
+
+    @cached_property
+    def tokens(self) -> TokenVerifier:
+        """The bearer token verifier (its secret and JWKS caches live as long as the container)."""
+        return token_verifier(self.settings)
 
     def health(self) -> HealthReport:
         """Status of the backing services."""

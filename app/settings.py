@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,14 +22,39 @@ class Settings(BaseSettings):
     users_table: str = "order-service-users-dev"
     user_created_topic_arn: str = "arn:aws:sns:us-east-1:123456789012:order-service-user-created-dev"
 
+    products_table: str = "order-service-products-dev"
+    orders_table: str = "order-service-orders-dev"
+    payments_table: str = "order-service-payments-dev"
+    idempotency_table: str = "order-service-idempotency-dev"
+    order_queue_url: str = "https://sqs.us-east-1.amazonaws.com/123456789012/order-service-orders-dev"
+    order_workflow_arn: str = "arn:aws:states:us-east-1:123456789012:stateMachine:order-service-order-workflow-dev"
+    event_bus_name: str = "order-service-events-dev"
+    payment_limit_minor: int = Field(100_000, ge=1)
+
     cors_allowed_origins: str = "http://localhost:8000"
     cursor_signing_key: str = Field("local-dev-cursor-key", min_length=16)
     max_body_bytes: int = 1_048_576
     page_size_max: int = 100
 
+    auth_mode: Literal["secret", "cognito"] = Field("secret", alias="AUTH_MODE")
+    jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
+    jwt_secret_id: str | None = Field(None, alias="JWT_SECRET_ID")
+    jwt_secret_max_age: int = Field(300, ge=0, alias="JWT_SECRET_MAX_AGE")
+    jwt_issuer: str = Field("order-service", min_length=1, alias="JWT_ISSUER")
+    jwt_audience: str = Field("order-service", min_length=1, alias="JWT_AUDIENCE")
+    jwt_leeway_seconds: int = Field(30, ge=0, le=300, alias="JWT_LEEWAY_SECONDS")
+    jwks_url: str | None = Field(None, alias="JWKS_URL")
+    jwks_min_refetch_seconds: float = Field(60.0, ge=0, alias="JWKS_MIN_REFETCH_SECONDS")
+    jwks_timeout: float = Field(3.0, gt=0, alias="JWKS_TIMEOUT")
+
     aws_connect_timeout: float = 2.0
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 3
+
+    @property
+    def jwks_endpoint(self) -> str:
+        """Where the issuer publishes its signing keys."""
+        return self.jwks_url or f"{self.jwt_issuer.rstrip('/')}/.well-known/jwks.json"
 
     @property
     def cors_origins(self) -> list[str]:

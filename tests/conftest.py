@@ -9,13 +9,26 @@ import pytest
 from infra.local.cloud import LocalCloud
 from infra.local.env import cloud_env, function_env
 from infra.local.provision import provision
+from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack, load_template
+from tests import least_privilege
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The least-privilege check runs after every test that records AWS calls."""
+    least_privilege.order_last(config, items)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A filtered run cannot prove a permission unexercised."""
+    least_privilege.deselected(items)
 
 
 @pytest.fixture(scope="session")
-def local_cloud() -> Iterator[LocalCloud]:
-    """The embedded AWS, on a free loopback port, for the whole session."""
+def local_cloud(pytestconfig: pytest.Config) -> Iterator[LocalCloud]:
+    """The embedded AWS, on a free loopback port, for the whole session; every call is recorded."""
     cloud = LocalCloud().start()
+    cloud.observers.append(least_privilege.recorder(pytestconfig).observe)
     yield cloud
     cloud.stop()
 
@@ -31,6 +44,14 @@ def stack(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     _clear_caches()
     yield stack
     _clear_caches()
+
+
+@pytest.fixture
+def runtime(stack: Stack) -> Iterator[LocalRuntime]:
+    """Every function of infra/template.yaml running with its event sources (SQS, rules, schedules, workflows)."""
+    local = LocalRuntime(stack, poll_seconds=1, retry_delay_seconds=1).start()
+    yield local
+    local.stop()
 
 
 def _clear_caches() -> None:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from app.domain.errors import EmailAlreadyExists, PreconditionFailed
+from app.domain import payments as payment_rules
+from app.domain.errors import (
+    CommitFailed,
+    EmailAlreadyExists,
+    IllegalTransition,
+    InsufficientInventory,
+    NotFound,
+    OrderCancelled,
+    PreconditionFailed,
+)
+from app.domain.money import Money
+from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState, can_move
+from app.domain.products import Product
 from app.domain.users import User
+from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed
 from app.services.ports import Message, Page, PageKey
 
 
@@ -71,3 +86,219 @@ class RecordingPublisher:
 
     def publish(self, message: Message) -> None:
         self.messages.append(message)
+
+
+# ---------------------------------------------------------------- catalog and orders
+
+
+@dataclass
+class InMemoryProducts:
+    """Products by id; stock counters change only through restock and InMemoryInventory."""
+
+    products: dict[str, Product] = field(default_factory=dict)
+
+    def upsert(self, product_id: str, name: str, price: Money, now: datetime) -> Product:
+        current = self.products.get(product_id)
+        if current is None:
+            product = Product(product_id, name, price, now, now)
+        else:
+            product = replace(current, name=name, price=price, updated_at=now)
+        self.products[product_id] = product
+        return product
+
+    def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
+        current = self.products.get(product_id)
+        if current is None:
+            raise NotFound(product_id)
+        product = replace(
+            current, available=current.available + quantity, added=current.added + quantity, updated_at=now
+        )
+        self.products[product_id] = product
+        return product
+
+    def get(self, product_id: str) -> Product | None:
+        return self.products.get(product_id)
+
+    def get_many(self, product_ids: Collection[str]) -> dict[str, Product]:
+        return {i: self.products[i] for i in product_ids if i in self.products}
+
+    def page(self, limit: int, start: PageKey | None) -> Page:
+        ids = sorted(self.products)
+        rest = [i for i in ids if start is None or i > start["productId"]]
+        chosen = rest[:limit]
+        next_key = {"productId": chosen[-1]} if len(rest) > limit else None
+        return Page(items=[self.products[i] for i in chosen], next_key=next_key)
+
+
+@dataclass
+class InMemoryOrders:
+    """Orders by id and idempotency claims by key, with the adapters' conditional rules."""
+
+    orders: dict[str, Order] = field(default_factory=dict)
+    claims: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add(self, order: Order, claim: IdempotencyClaim | None) -> None:
+        if claim is not None:
+            if claim.key in self.claims:
+                raise KeyAlreadyClaimed(*self.claims[claim.key])
+            self.claims[claim.key] = (order.id, claim.fingerprint)
+        self.orders[order.id] = order
+
+    def get(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    def page_for_user(self, user_id: str, limit: int, start: PageKey | None) -> Page:
+        mine = sorted(
+            (o for o in self.orders.values() if o.user_id == user_id), key=lambda o: (o.created_at, o.id), reverse=True
+        )
+        if start is not None:
+            mine = [o for o in mine if (o.created_at.isoformat(), o.id) < (start["createdAt"], start["orderId"])]
+        chosen = mine[:limit]
+        last = chosen[-1] if chosen else None
+        more = len(mine) > limit and last is not None
+        next_key = {"createdAt": last.created_at.isoformat(), "orderId": last.id} if more and last else None
+        return Page(items=chosen, next_key=next_key)
+
+    def _must(self, order_id: str) -> Order:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise NotFound(order_id)
+        return order
+
+    def transition(self, order_id: str, target: OrderStatus, now: datetime, reason: str | None = None) -> Order:
+        order = self._must(order_id)
+        if order.status is target:
+            return order
+        if target is OrderStatus.CANCELLED and not order.cancellable:
+            raise IllegalTransition(order_id)
+        moved = order.moved(target, now, reason)
+        self.orders[order_id] = moved
+        return moved
+
+    def start_payment(self, order_id: str, now: datetime) -> Order:
+        order = self._must(order_id)
+        if order.status is OrderStatus.CANCELLED:
+            raise OrderCancelled(order_id)
+        if order.status is not OrderStatus.PROCESSING or order.inventory is not InventoryState.RESERVED:
+            raise IllegalTransition(order_id)
+        if order.payment is None:
+            order = replace(order, payment=PaymentState.CHARGING, updated_at=now)
+            self.orders[order_id] = order
+        return order
+
+    def mark_charged(self, order_id: str, now: datetime) -> Order:
+        order = self._must(order_id)
+        if order.payment is None:
+            raise IllegalTransition(order_id)
+        order = replace(order, payment=PaymentState.CHARGED, updated_at=now)
+        self.orders[order_id] = order
+        return order
+
+
+@dataclass
+class InMemoryInventory:
+    """Reserve, release and commit over the two stores, all-or-nothing like a transaction."""
+
+    products: InMemoryProducts
+    orders: InMemoryOrders
+    fail_commit: bool = False
+
+    def _move(self, order: Order, **deltas: int) -> None:
+        for line in order.lines:
+            p = self.products.products[line.product_id]
+            changes = {k: getattr(p, k) + v * line.quantity for k, v in deltas.items()}
+            self.products.products[line.product_id] = replace(p, **changes)
+
+    def reserve(self, order: Order, now: datetime) -> None:
+        current = self.orders._must(order.id)
+        if current.inventory is not None:
+            return
+        if current.status is OrderStatus.CANCELLED:
+            raise OrderCancelled(order.id)
+        if current.status is not OrderStatus.PROCESSING:
+            raise IllegalTransition(order.id)
+        for line in order.lines:
+            p = self.products.products.get(line.product_id)
+            if p is None or p.available < line.quantity:
+                raise InsufficientInventory(line.product_id)
+        self._move(order, available=-1, reserved=1)
+        self.orders.orders[order.id] = replace(current, inventory=InventoryState.RESERVED, updated_at=now)
+
+    def release(self, order: Order, now: datetime) -> bool:
+        current = self.orders._must(order.id)
+        if current.inventory is not InventoryState.RESERVED:
+            return False
+        self._move(order, available=1, reserved=-1)
+        self.orders.orders[order.id] = replace(current, inventory=InventoryState.RELEASED, updated_at=now)
+        return True
+
+    def commit(self, order: Order, now: datetime) -> Order:
+        current = self.orders._must(order.id)
+        if current.status is OrderStatus.CONFIRMED:
+            return current
+        ready = current.inventory is InventoryState.RESERVED and current.payment is PaymentState.CHARGED
+        if self.fail_commit or not ready or not can_move(current.status, OrderStatus.CONFIRMED):
+            raise CommitFailed(order.id)
+        self._move(order, reserved=-1, sold=1)
+        confirmed = replace(current.moved(OrderStatus.CONFIRMED, now), inventory=InventoryState.COMMITTED)
+        self.orders.orders[order.id] = confirmed
+        return confirmed
+
+
+@dataclass
+class FakePaymentGateway:
+    """The simulated gateway's rules over an in-memory ledger."""
+
+    limit: int = payment_rules.DEFAULT_LIMIT_MINOR
+    charges: dict[str, Money] = field(default_factory=dict)
+    refunds: dict[str, Money] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def charge(self, order_id: str, amount: Money, token: str) -> None:
+        if order_id in self.charges:
+            return
+        self.attempts[order_id] = self.attempts.get(order_id, 0) + 1
+        payment_rules.check_charge(amount, token, self.limit, self.attempts[order_id])
+        self.charges[order_id] = amount
+
+    def refund(self, order_id: str) -> bool:
+        if order_id not in self.charges or order_id in self.refunds:
+            return False
+        self.refunds[order_id] = self.charges[order_id]
+        return True
+
+
+@dataclass
+class RecordingQueue:
+    """Keeps every enqueued order id; can be told to fail."""
+
+    sent: list[str] = field(default_factory=list)
+    broken: bool = False
+
+    def enqueue(self, order_id: str) -> None:
+        if self.broken:
+            raise ConnectionError("queue unreachable")
+        self.sent.append(order_id)
+
+
+@dataclass
+class RecordingStarter:
+    """Starts each execution name once, like Step Functions."""
+
+    started: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def start(self, order_id: str, payload: Mapping[str, Any]) -> bool:
+        if order_id in self.started:
+            return False
+        self.started[order_id] = payload
+        return True
+
+
+@dataclass
+class RecordingEvents:
+    """Keeps every published event."""
+
+    events: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+
+    def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
+        self.events.append((detail_type, detail))

@@ -116,3 +116,83 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self._remaining_ms
+
+
+def rest_token_authorizer(authorization: str, method: str = "GET", path: str = "/users/u1") -> dict[str, Any]:
+    """A REST API TOKEN authorizer event: the Authorization header's value and the method ARN."""
+    return {
+        "type": "TOKEN",
+        "authorizationToken": authorization,
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/prod/{method}{path}",
+    }
+
+
+def http_api_request_authorizer(
+    headers: dict[str, str], method: str = "GET", path: str = "/users/u1"
+) -> dict[str, Any]:
+    """An HTTP API REQUEST authorizer event, payload format 2.0 (simple responses)."""
+    hdrs = {"host": "abc123.execute-api.us-east-1.amazonaws.com", **{k.lower(): v for k, v in headers.items()}}
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:abc123/$default/{method}{path}",
+        "identitySource": [hdrs["authorization"]] if "authorization" in hdrs else [],
+        "routeKey": "ANY /{proxy+}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": hdrs,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "abc123",
+            "domainName": hdrs["host"],
+            "domainPrefix": "abc123",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "pytest",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "ANY /{proxy+}",
+            "stage": "$default",
+            "time": "26/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795687200000,
+        },
+        "pathParameters": {"proxy": path.lstrip("/")},
+    }
+
+
+def sqs_record(body: str, *, queue: str = "order-service-orders-dev", receive_count: int = 1) -> dict[str, Any]:
+    """One record of an SQS event as Lambda delivers it."""
+    import hashlib
+
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": base64.b64encode(uuid.uuid4().bytes).decode(),
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": "1795687200000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1795687200001",
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(*bodies: str | dict[str, Any], queue: str = "order-service-orders-dev") -> dict[str, Any]:
+    """An SQS event source batch; dict bodies are JSON-encoded."""
+    return {"Records": [sqs_record(b if isinstance(b, str) else json.dumps(b), queue=queue) for b in bodies]}
+
+
+def sfn_task_input(order_id: str, error: str | None = None, cause: str = "") -> dict[str, Any]:
+    """A Task state's input in the order workflow; after a Catch it carries `error` (ResultPath $.error)."""
+    payload: dict[str, Any] = {"orderId": order_id}
+    if error is not None:
+        payload["error"] = {"Error": error, "Cause": cause}
+    return payload

@@ -1,13 +1,16 @@
-"""FastAPI dependencies: the container and its services."""
+"""FastAPI dependencies: the container, its services, and the caller."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.bootstrap import Container, get_container
+from app.domain.auth import Principal, Unauthenticated
 from app.domain.errors import PreconditionFailed
+from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 
 
@@ -21,8 +24,36 @@ def users_service(c: Annotated[Container, Depends(container)]) -> UserService:
     return c.users
 
 
-def if_match_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version an If-Match header names; None when absent or '*'."""
+# auto_error=False: a missing or non-Bearer Authorization header becomes our own 401 problem, not FastAPI's 403.
+bearer = HTTPBearer(auto_error=False, description="A JWT bearer token (locally: `make token`).")
+
+
+def token_verifier(c: Annotated[Container, Depends(container)]) -> TokenVerifier:
+    """The bearer token verifier."""
+    return c.tokens
+
+
+def current_principal(
+    verifier: Annotated[TokenVerifier, Depends(token_verifier)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The authenticated caller; 401 without a valid bearer token.
+
+    A plain def on purpose: fetching the secret or the JWKS blocks, so FastAPI runs it in its thread pool.
+    """
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("a bearer token is required")
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def if_match_version(caller: CurrentPrincipal, if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version an If-Match header names; None when absent or '*'.
+
+    Depends on the caller so that an anonymous request is 401 before its If-Match is judged (not 412).
+    """
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from app.domain import errors
+from app.domain.auth import Forbidden, Unauthenticated
 from app.observability import logger
 
 PROBLEM = "application/problem+json"
@@ -45,6 +46,17 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         extra["errors"] = exc.errors
     headers = {"Retry-After": "5"} if isinstance(exc, errors.ServiceUnavailable) else None
     return problem(_status_of(exc), exc.detail, headers=headers, **extra)
+
+
+async def _unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Unauthenticated)
+    challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    return problem(401, exc.detail, headers=challenge, code="Unauthenticated")
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Forbidden)
+    return problem(403, exc.detail, code="Forbidden")
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -82,8 +94,60 @@ def _is_aws_unreachable(exc: Exception) -> bool:
     return code in {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` lists each bad field.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def document(app: FastAPI) -> None:
+    """Declare every error reply in the OpenAPI document as problem+json (FastAPI's default 422 is not ours)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Problem"] = PROBLEM_SCHEMA
+        for path_item in spec.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = _problem_response("Validation failed")
+                responses.setdefault("default", _problem_response("An error"))
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     """Register every error handler."""
     app.add_exception_handler(errors.DomainError, _domain)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -17,6 +17,7 @@ class UserCreate(BaseModel):
     """Body of POST /users."""
 
     model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Defaults to the caller's `sub`; admins may set any")
     name: Name
     email: EmailStr
 

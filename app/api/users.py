@@ -1,15 +1,23 @@
-"""The /users router: thin handlers that parse, call one service, and shape the reply."""
+"""The /users router: thin handlers that parse, call one service, and shape the reply.
+
+Every route needs a bearer token. Users act on their own record (id = token `sub`); admins on any.
+Listing all users is for admins; a user may look up only their own email.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import EmailStr
 
-from app.api.deps import etag, if_match_version, users_service
+from app.api.deps import CurrentPrincipal, etag, if_match_version, users_service
 from app.api.schemas import ID_PATTERN, UserCreate, UserList, UserOut, UserPatch
-from app.domain.errors import ValidationError
+from app.domain.auth import Principal, Unauthenticated
+from app.domain.errors import NotFound, ValidationError
 from app.services.users import UserService
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -18,10 +26,24 @@ UserId = Annotated[str, Path(pattern=ID_PATTERN, description="User id")]
 Version = Annotated[int | None, Depends(if_match_version)]
 
 
+@contextmanager
+def owner_route(caller: Principal, user_id: str) -> Iterator[None]:
+    """Owner-or-admin guard; a non-admin whose own record is gone holds a token for nobody: 401."""
+    caller.require_owner_or_admin(user_id)
+    try:
+        yield
+    except NotFound as exc:
+        if caller.is_admin:
+            raise
+        raise Unauthenticated("the user of this token does not exist") from exc
+
+
 @router.post("", status_code=201, response_model=UserOut, response_model_by_alias=True)
-async def create_user(body: UserCreate, users: Users, response: Response) -> UserOut:
-    """Register a user; 409 if the email is taken."""
-    user = users.create(body.name, body.email)
+async def create_user(body: UserCreate, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+    """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
+    if body.id is None and not re.match(ID_PATTERN, caller.sub):
+        raise ValidationError("the token subject cannot be a user id", [{"field": "id", "message": "give an id"}])
+    user = users.create_as(caller, body.name, body.email, body.id)
     response.headers["Location"] = f"/users/{user.id}"
     response.headers["ETag"] = etag(user.version)
     return UserOut.of(user)
@@ -30,38 +52,44 @@ async def create_user(body: UserCreate, users: Users, response: Response) -> Use
 @router.get("", response_model=UserList)
 async def list_users(
     users: Users,
-    response: Response,
-    email: Annotated[EmailStr | None, Query(description="Look up by email")] = None,
+    caller: CurrentPrincipal,
+    email: Annotated[EmailStr | None, Query(description="Look up by email (users: only their own)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> UserList:
-    """List users, or find the one with an email."""
+    """List users (admins only), or find the one with an email."""
     if email is not None:
-        return UserList(items=[UserOut.of(users.find_by_email(email))], next_cursor=None)
+        return UserList(items=[UserOut.of(users.find_by_email_as(caller, email))], next_cursor=None)
+    caller.require_admin()
     page = users.list(limit, cursor)
     return UserList(items=[UserOut.of(u) for u in page.users], next_cursor=page.cursor)
 
 
 @router.get("/{user_id}", response_model=UserOut)
-async def get_user(user_id: UserId, users: Users, response: Response) -> UserOut:
-    """One user."""
-    user = users.get(user_id)
+async def get_user(user_id: UserId, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+    """One user: the owner or an admin."""
+    with owner_route(caller, user_id):
+        user = users.get(user_id)
     response.headers["ETag"] = etag(user.version)
     return UserOut.of(user)
 
 
 @router.patch("/{user_id}", response_model=UserOut)
-async def update_user(user_id: UserId, body: UserPatch, users: Users, version: Version, response: Response) -> UserOut:
+async def update_user(
+    user_id: UserId, body: UserPatch, users: Users, version: Version, caller: CurrentPrincipal, response: Response
+) -> UserOut:
     """Change a user's name and/or email; If-Match guards against lost updates."""
-    if body.name is None and body.email is None:
-        raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
-    user = users.update(user_id, version, body.name, body.email)
+    with owner_route(caller, user_id):
+        if body.name is None and body.email is None:
+            raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
+        user = users.update(user_id, version, body.name, body.email)
     response.headers["ETag"] = etag(user.version)
     return UserOut.of(user)
 
 
 @router.delete("/{user_id}", status_code=204)
-async def delete_user(user_id: UserId, users: Users, version: Version) -> Response:
+async def delete_user(user_id: UserId, users: Users, version: Version, caller: CurrentPrincipal) -> Response:
     """Delete a user and release its email."""
-    users.delete(user_id, version)
+    with owner_route(caller, user_id):
+        users.delete(user_id, version)
     return Response(status_code=204)

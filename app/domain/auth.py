@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 ADMIN = "admin"
 USER = "user"
@@ -41,7 +43,30 @@ class Principal:
         """True for the owner and for admins."""
         return self.is_admin or self.sub == owner_id
 
+    def require_admin(self) -> None:
+        """Raise Forbidden unless the caller is an admin."""
+        if not self.is_admin:
+            raise Forbidden("only an admin may do this")
+
     def require_owner_or_admin(self, owner_id: str) -> None:
         """Raise Forbidden unless the caller owns the resource or is an admin."""
         if not self.can_act_on(owner_id):
             raise Forbidden("only the owner or an admin may do this")
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """The caller a verified token names; the role comes from `role` or from `cognito:groups`."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthenticated("the token names no subject")
+    email = claims.get("email")
+    return Principal(sub=sub, email=email if isinstance(email, str) else None, role=_role(claims))
+
+
+def _role(claims: Mapping[str, Any]) -> str:
+    role = claims.get("role")
+    if role in (ADMIN, USER):
+        return str(role)
+    groups = claims.get("cognito:groups")
+    # Cognito puts group membership in a list; anything else means "no groups".
+    return ADMIN if isinstance(groups, list) and ADMIN in groups else USER

@@ -69,3 +69,27 @@ class ServiceUnavailable(DomainError):
     """A backing service cannot be reached right now."""
 
     title = "Service unavailable"
+
+
+class OrderCancelled(Conflict):
+    """The order was cancelled; the workflow stops and gives back what it holds."""
+
+    title = "Order cancelled"
+
+
+class IllegalTransition(Conflict):
+    """The order's status does not allow this change (e.g. cancelling a paid order)."""
+
+    title = "Illegal status transition"
+
+
+class IdempotencyKeyReused(ValidationError):
+    """An Idempotency-Key was sent again with a different request body."""
+
+    title = "Idempotency key reused with a different request"
+
+
+class CommitFailed(DomainError):
+    """The reservation could not be committed; the payment must be compensated."""
+
+    title = "Commit failed"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 
+from app.domain.auth import Forbidden, Principal
 from app.domain.errors import NotFound, PreconditionFailed, ValidationError
+from app.domain.events import UserCreated
 from app.domain.users import User, normalise_email, normalise_name
 from app.services.cursor import CursorCodec
 from app.services.ports import Clock, Message, Publisher, UserRepository
@@ -65,6 +66,23 @@ class UserService:
             raise NotFound("no user has this email")
         return user
 
+    def create_as(self, caller: Principal, name: str, email: str, user_id: str | None = None) -> User:
+        """Register the caller's own profile (id = sub); an admin may register anyone."""
+        owner = user_id or caller.sub
+        caller.require_owner_or_admin(owner)
+        return self.create(name, email, owner)
+
+    def find_by_email_as(self, caller: Principal, email: str) -> User:
+        """Look up by email: admins find anyone, users only themselves (403 either way, so nothing leaks)."""
+        if caller.is_admin:
+            return self.find_by_email(email)
+        user = self.repo.get_by_email(normalise_email(email))
+        if user is not None and user.id == caller.sub:
+            return user
+        if user is None and (caller.email or "").strip().lower() == normalise_email(email):
+            raise NotFound("you have no profile yet")
+        raise Forbidden("you may look up only your own email")
+
     def list(self, limit: int, cursor: str | None) -> UserPage:
         """A page of users."""
         if limit < 1:
@@ -93,17 +111,10 @@ def _check_version(user: User, expected: int | None) -> None:
 
 
 def _user_created(user: User, topic: str) -> Message:
-    body = {
-        "type": "UserCreated",
-        "version": 1,
-        "userId": user.id,
-        "name": user.name,
-        "email": user.email,
-        "createdAt": user.created_at.isoformat(),
-    }
+    event = UserCreated(userId=user.id, name=user.name, email=user.email, createdAt=user.created_at.isoformat())
     return Message(
         topic_arn=topic,
-        subject="UserCreated",
-        body=json.dumps(body),
-        attributes={"eventType": "UserCreated", "userId": user.id},
+        subject=UserCreated.DETAIL_TYPE,
+        body=event.model_dump_json(),
+        attributes={"eventType": UserCreated.DETAIL_TYPE, "userId": user.id},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -14,6 +15,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from infra.local import moto_fixes
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CallObserver = Callable[[dict[str, Any]], None]
@@ -78,6 +81,9 @@ class LocalCloud:
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
         self._thread.start()
+        # moto's Step Functions service integrations call back to the server on MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        moto_fixes.apply()
         self.configure()
         return self
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from infra.local.template import Stack
 
+UA_APP_ID = "AWS_SDK_UA_APP_ID"
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -32,7 +33,8 @@ def function_env(stack: Stack, logical_id: str) -> dict[str, str]:
     own = props.get("Environment", {}).get("Variables", {})
     resolved = stack.resolve({**globals_env, **own})
     env = {k: _as_env(v) for k, v in resolved.items() if v is not None}
-    return {**env, **cloud_env(stack)}
+    # botocore adds `app/<id>` to its User-Agent: the local cloud attributes each call to its function.
+    return {**env, **cloud_env(stack), UA_APP_ID: logical_id}
 
 
 def _as_env(value: Any) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import secrets
+import string
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from infra.local.template import Stack
 
+TOOLING_APP_ID = "local-tooling"
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
 _QUEUE_ATTRIBUTES = (
     "VisibilityTimeout",
@@ -28,6 +32,8 @@ def client(stack: Stack, service: str) -> Any:
         region_name=stack.region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        # Explicit, so a function's AWS_SDK_UA_APP_ID in the environment never attributes tooling calls to it.
+        config=Config(user_agent_appid=TOOLING_APP_ID),  # type: ignore[call-arg]  # stubs predate the field
     )
 
 
@@ -37,6 +43,7 @@ def provision(stack: Stack) -> None:
     _tables(stack)
     _topics(stack)
     _buses(stack)
+    _secrets(stack)
 
 
 def _tables(stack: Stack) -> None:
@@ -78,3 +85,20 @@ def _buses(stack: Stack) -> None:
     events = client(stack, "events")
     for logical in stack.of_type("AWS::Events::EventBus"):
         events.create_event_bus(Name=stack.name(logical))
+
+
+def _secrets(stack: Stack) -> None:
+    secretsmanager = client(stack, "secretsmanager")
+    for logical, resource in stack.of_type("AWS::SecretsManager::Secret").items():
+        props = stack.resolve(resource.get("Properties", {}))
+        value = props.get("SecretString") or generate_secret(props.get("GenerateSecretString", {}))
+        secretsmanager.create_secret(Name=stack.name(logical), SecretString=value)
+
+
+def generate_secret(spec: dict[str, Any]) -> str:
+    """A fresh random value shaped like GenerateSecretString's: a new local dev secret on every run."""
+    length = int(spec.get("PasswordLength", 32))
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?[]^_{|}~"
+    return "".join(secrets.choice(alphabet) for _ in range(length))

@@ -13,9 +13,12 @@ from app.api import deps
 from app.api.main import create_app
 from app.services.cursor import CursorCodec
 from app.services.health import HealthReport
+from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 from app.settings import Settings
+from tests import tokens as test_tokens
 from tests.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
+from tests.order_world import OrderWorld
 
 
 @dataclass
@@ -26,8 +29,12 @@ class FakeContainer:
     publisher: RecordingPublisher = field(default_factory=RecordingPublisher)
     clock: FakeClock = field(default_factory=FakeClock)
     healthy: bool = True
+    tokens: TokenVerifier = field(default_factory=test_tokens.verifier)
+    world: OrderWorld = field(default_factory=OrderWorld)
 
     def __post_init__(self) -> None:
+        self.catalog = self.world.catalog
+        self.orders = self.world.order_service
         self.users = UserService(self.repo, self.publisher, self.clock, CursorCodec("k" * 32, "users"), "arn:topic")
 
     def health(self) -> HealthReport:

@@ -6,22 +6,29 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import FakeContainer
+from tests.tokens import as_admin, as_user
 
 PROBLEM = "application/problem+json"
 
 
+def owner_of(email: str) -> str:
+    """The token subject that owns the profile with this email in these tests."""
+    return email.split("@")[0].lower()
+
+
 def create(client: TestClient, name: str = "Ada", email: str = "ada@example.com") -> dict[str, object]:
-    response = client.post("/users", json={"name": name, "email": email})
+    response = client.post("/users", json={"name": name, "email": email}, headers=as_user(owner_of(email), email))
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
 
 
 def test_create_returns_201_location_etag_and_body(client: TestClient, fake: FakeContainer) -> None:
-    response = client.post("/users", json={"name": "  Ada  ", "email": "ADA@Example.com"})
+    response = client.post("/users", json={"name": "  Ada  ", "email": "ADA@Example.com"}, headers=as_user("ada"))
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"id", "name", "email", "createdAt", "updatedAt", "version"}
+    assert body["id"] == "ada"
     assert body["name"] == "Ada"
     assert body["email"] == "ada@example.com"
     assert body["version"] == 1
@@ -34,7 +41,7 @@ def test_create_returns_201_location_etag_and_body(client: TestClient, fake: Fak
 
 def test_duplicate_email_is_409_problem(client: TestClient, fake: FakeContainer) -> None:
     create(client)
-    response = client.post("/users", json={"name": "B", "email": "Ada@example.com"})
+    response = client.post("/users", json={"name": "B", "email": "Ada@example.com"}, headers=as_user("b"))
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "EmailAlreadyExists"
@@ -57,7 +64,7 @@ def test_duplicate_email_is_409_problem(client: TestClient, fake: FakeContainer)
 def test_invalid_bodies_list_each_bad_field(
     client: TestClient, fake: FakeContainer, payload: dict[str, object], fields: set[str]
 ) -> None:
-    response = client.post("/users", json=payload)
+    response = client.post("/users", json=payload, headers=as_user("x"))
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
@@ -67,14 +74,18 @@ def test_invalid_bodies_list_each_bad_field(
 
 
 def test_invalid_json_is_400(client: TestClient) -> None:
-    response = client.post("/users", content=b'{"name": "Ada",', headers={"content-type": "application/json"})
+    response = client.post(
+        "/users", content=b'{"name": "Ada",', headers={"content-type": "application/json", **as_user("ada")}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
     assert "JSON" in response.json()["detail"]
 
 
 def test_wrong_content_type_is_415(client: TestClient, fake: FakeContainer) -> None:
-    response = client.post("/users", content=b"name=Ada", headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/users", content=b"name=Ada", headers={"content-type": "application/x-www-form-urlencoded", **as_user("ada")}
+    )
     assert response.status_code == 415
     assert response.headers["content-type"] == PROBLEM
     assert fake.repo.users == {}
@@ -82,7 +93,7 @@ def test_wrong_content_type_is_415(client: TestClient, fake: FakeContainer) -> N
 
 def test_body_over_1mb_is_413(client: TestClient, fake: FakeContainer) -> None:
     big = b'{"name": "' + b"x" * 1_100_000 + b'", "email": "a@example.com"}'
-    response = client.post("/users", content=big, headers={"content-type": "application/json"})
+    response = client.post("/users", content=big, headers={"content-type": "application/json", **as_user("a")})
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
     assert fake.repo.users == {}
@@ -93,89 +104,92 @@ def test_streamed_body_over_limit_is_413(client: TestClient) -> None:
         for _ in range(20):
             yield b"x" * 100_000
 
-    response = client.post("/users", content=chunks(), headers={"content-type": "application/json"})
+    response = client.post("/users", content=chunks(), headers={"content-type": "application/json", **as_user("a")})
     assert response.status_code == 413
 
 
 def test_get_user_404_and_malformed_id_422(client: TestClient) -> None:
     user = create(client)
-    ok = client.get(f"/users/{user['id']}")
+    ok = client.get(f"/users/{user['id']}", headers=as_user("ada"))
     assert ok.status_code == 200
     assert ok.json() == user
     assert ok.headers["etag"] == '"1"'
-    missing = client.get("/users/00000000-0000-0000-0000-000000000000")
+    missing = client.get("/users/00000000-0000-0000-0000-000000000000", headers=as_admin())
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM
-    malformed = client.get("/users/EMAIL%23ada@example.com")
+    malformed = client.get("/users/EMAIL%23ada@example.com", headers=as_admin())
     assert malformed.status_code == 422
     assert malformed.headers["content-type"] == PROBLEM
 
 
 def test_lookup_by_email(client: TestClient) -> None:
     user = create(client)
-    found = client.get("/users", params={"email": "ADA@example.com"})
+    found = client.get("/users", params={"email": "ADA@example.com"}, headers=as_admin())
     assert found.status_code == 200
     assert found.json() == {"items": [user], "nextCursor": None}
-    assert client.get("/users", params={"email": "nobody@example.com"}).status_code == 404
-    assert client.get("/users", params={"email": "bad"}).status_code == 422
+    assert client.get("/users", params={"email": "nobody@example.com"}, headers=as_admin()).status_code == 404
+    assert client.get("/users", params={"email": "bad"}, headers=as_admin()).status_code == 422
 
 
 def test_list_with_cursor_and_forged_cursor(client: TestClient) -> None:
     ids = {str(create(client, f"U{i}", f"u{i}@example.com")["id"]) for i in range(5)}
-    first = client.get("/users", params={"limit": 2}).json()
+    admin = as_admin()
+    first = client.get("/users", params={"limit": 2}, headers=admin).json()
     assert len(first["items"]) == 2
     assert first["nextCursor"]
     seen = [u["id"] for u in first["items"]]
     cursor = first["nextCursor"]
     while cursor:
-        page = client.get("/users", params={"limit": 2, "cursor": cursor}).json()
+        page = client.get("/users", params={"limit": 2, "cursor": cursor}, headers=admin).json()
         seen += [u["id"] for u in page["items"]]
         cursor = page["nextCursor"]
     assert sorted(seen) == sorted(ids)
-    forged = client.get("/users", params={"cursor": first["nextCursor"][:-2] + "AA"})
+    forged = client.get("/users", params={"cursor": first["nextCursor"][:-2] + "AA"}, headers=admin)
     assert forged.status_code == 400
     assert forged.headers["content-type"] == PROBLEM
-    assert client.get("/users", params={"limit": 0}).status_code == 422
-    assert client.get("/users", params={"limit": 101}).status_code == 422
+    assert client.get("/users", params={"limit": 0}, headers=admin).status_code == 422
+    assert client.get("/users", params={"limit": 101}, headers=admin).status_code == 422
 
 
 def test_patch_with_if_match(client: TestClient, fake: FakeContainer) -> None:
     user = create(client)
     url = f"/users/{user['id']}"
-    ok = client.patch(url, json={"name": "Ada L"}, headers={"if-match": '"1"'})
+    me = as_user("ada")
+    ok = client.patch(url, json={"name": "Ada L"}, headers={"if-match": '"1"', **me})
     assert ok.status_code == 200
     assert ok.json()["version"] == 2
     assert ok.headers["etag"] == '"2"'
-    stale = client.patch(url, json={"name": "Stale"}, headers={"if-match": '"1"'})
+    stale = client.patch(url, json={"name": "Stale"}, headers={"if-match": '"1"', **me})
     assert stale.status_code == 412
     assert stale.headers["content-type"] == PROBLEM
     assert fake.repo.users[str(user["id"])].name == "Ada L"
-    assert client.patch(url, json={"name": "X"}, headers={"if-match": "garbage"}).status_code == 412
-    assert client.patch(url, json={}).status_code == 422
-    assert client.patch(url, json={"email": "new@example.com"}).json()["email"] == "new@example.com"
+    assert client.patch(url, json={"name": "X"}, headers={"if-match": "garbage", **me}).status_code == 412
+    assert client.patch(url, json={}, headers=me).status_code == 422
+    assert client.patch(url, json={"email": "new@example.com"}, headers=me).json()["email"] == "new@example.com"
 
 
 def test_patch_email_to_taken_is_409(client: TestClient) -> None:
     a = create(client, "A", "a@example.com")
     create(client, "B", "b@example.com")
-    response = client.patch(f"/users/{a['id']}", json={"email": "b@example.com"})
+    response = client.patch(f"/users/{a['id']}", json={"email": "b@example.com"}, headers=as_user("a"))
     assert response.status_code == 409
 
 
 def test_delete_is_204_and_frees_email(client: TestClient) -> None:
     user = create(client)
-    assert client.delete(f"/users/{user['id']}", headers={"if-match": '"9"'}).status_code == 412
-    response = client.delete(f"/users/{user['id']}")
+    me = as_user("ada")
+    assert client.delete(f"/users/{user['id']}", headers={"if-match": '"9"', **me}).status_code == 412
+    response = client.delete(f"/users/{user['id']}", headers=me)
     assert response.status_code == 204
     assert response.content == b""
-    assert client.get(f"/users/{user['id']}").status_code == 404
-    assert client.delete(f"/users/{user['id']}").status_code == 404
+    assert client.get(f"/users/{user['id']}", headers=as_admin()).status_code == 404
+    assert client.delete(f"/users/{user['id']}", headers=as_admin()).status_code == 404
     create(client, "Again", "ada@example.com")
 
 
 def test_unknown_route_and_method_are_problems(client: TestClient) -> None:
     assert client.get("/nope").status_code == 404
-    response = client.put("/users/abc", json={})
+    response = client.put("/users/abc", json={}, headers=as_user("abc"))
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
 
@@ -185,7 +199,7 @@ def test_unexpected_error_is_a_500_that_leaks_nothing(client: TestClient, fake: 
         raise RuntimeError("secret internals: password=hunter2")
 
     fake.repo.get = boom  # type: ignore[method-assign]
-    response = client.get("/users/abc")
+    response = client.get("/users/abc", headers=as_user("abc"))
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM
     assert "hunter2" not in response.text

@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from app.api.main import create_app
 from infra.local.cloud import free_port
 from infra.local.template import Stack
+from infra.local.token import local_secret
+from tests.tokens import Signer
 
 
 @pytest.fixture
@@ -21,6 +23,14 @@ def client(stack: Stack) -> Iterator[TestClient]:
     """The real app and container against the freshly provisioned local cloud."""
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture
+def auth(stack: Stack) -> Signer:
+    """Signs tokens with the secret the provisioner generated in the local Secrets Manager."""
+    secret = local_secret(stack)
+    assert secret, "the provisioner stores the JwtSecret"
+    return Signer(secret)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 
 from infra.local.template import Stack
 from tests.payloads import LambdaContext, http_api_v2, rest_api_v1
+from tests.tokens import Signer
 
 
 @pytest.fixture
@@ -34,14 +35,15 @@ def body_of(result: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("stage", ["$default", "dev"])
-def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str) -> None:
+def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str, auth: Signer) -> None:
+    ada = auth.user("ada")
     created = invoke(
-        handler_module, http_api_v2("POST", "/users", body={"name": "Ada", "email": "a@x.io"}, stage=stage)
+        handler_module, http_api_v2("POST", "/users", body={"name": "Ada", "email": "a@x.io"}, stage=stage, headers=ada)
     )
     assert created["statusCode"] == 201
     user = body_of(created)
     assert created["headers"]["location"] == f"/users/{user['id']}"
-    event = http_api_v2("GET", f"/users/{user['id']}", stage=stage)
+    event = http_api_v2("GET", f"/users/{user['id']}", stage=stage, headers=ada)
     got = invoke(handler_module, event)
     assert got["statusCode"] == 200
     assert body_of(got) == user
@@ -49,21 +51,23 @@ def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str) -> N
     assert got["headers"]["x-correlation-id"] == event["requestContext"]["requestId"]
 
 
-def test_http_api_v2_base64_body_and_query(handler_module: ModuleType) -> None:
-    event = http_api_v2("POST", "/users", body={"name": "Bo", "email": "bo@x.io"}, base64_body=True)
+def test_http_api_v2_base64_body_and_query(handler_module: ModuleType, auth: Signer) -> None:
+    bo = auth.user("bo")
+    event = http_api_v2("POST", "/users", body={"name": "Bo", "email": "bo@x.io"}, base64_body=True, headers=bo)
     assert invoke(handler_module, event)["statusCode"] == 201
-    found = invoke(handler_module, http_api_v2("GET", "/users", query={"email": "bo@x.io"}))
+    found = invoke(handler_module, http_api_v2("GET", "/users", query={"email": "bo@x.io"}, headers=bo))
     assert body_of(found)["items"][0]["name"] == "Bo"
 
 
-def test_rest_v1_with_stage(handler_module: ModuleType) -> None:
-    created = invoke(handler_module, rest_api_v1("POST", "/users", body={"name": "Cy", "email": "cy@x.io"}))
+def test_rest_v1_with_stage(handler_module: ModuleType, auth: Signer) -> None:
+    cy = auth.user("cy")
+    created = invoke(handler_module, rest_api_v1("POST", "/users", body={"name": "Cy", "email": "cy@x.io"}, headers=cy))
     assert created["statusCode"] == 201
     user = body_of(created)
-    got = invoke(handler_module, rest_api_v1("GET", f"/users/{user['id']}"))
+    got = invoke(handler_module, rest_api_v1("GET", f"/users/{user['id']}", headers=cy))
     assert got["statusCode"] == 200
     assert body_of(got)["email"] == "cy@x.io"
-    bad = invoke(handler_module, rest_api_v1("POST", "/users", body="{nope"))
+    bad = invoke(handler_module, rest_api_v1("POST", "/users", body="{nope", headers=cy))
     assert bad["statusCode"] == 400
     assert (
         bad["multiValueHeaders"]

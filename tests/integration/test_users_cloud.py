@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import httpx
 import pytest
+from botocore.config import Config
 from fastapi.testclient import TestClient
 
 from app.adapters.dynamo_users import DynamoUserRepository
@@ -16,6 +17,7 @@ from app.domain.errors import EmailAlreadyExists
 from app.domain.users import User
 from infra.local.provision import client as aws
 from infra.local.template import Stack
+from tests.tokens import SECRET, Signer
 
 
 def subscribe_queue(stack: Stack, topic_logical: str) -> str:
@@ -26,30 +28,37 @@ def subscribe_queue(stack: Stack, topic_logical: str) -> str:
     return str(url)
 
 
-def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack) -> None:
+def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack, auth: Signer) -> None:
     queue = subscribe_queue(stack, "UserCreatedTopic")
-    created = client.post("/users", json={"name": "Ada", "email": "Ada@Example.com"})
+    ada, admin = auth.user("ada", "ada@example.com"), auth.admin()
+    created = client.post("/users", json={"name": "Ada", "email": "Ada@Example.com"}, headers=ada)
     assert created.status_code == 201, created.text
     user = created.json()
-    assert client.get(f"/users/{user['id']}").json() == user
-    assert client.get("/users", params={"email": "ada@example.com"}).json()["items"] == [user]
+    assert user["id"] == "ada"
+    assert client.get(f"/users/{user['id']}", headers=ada).json() == user
+    assert client.get("/users", params={"email": "ada@example.com"}, headers=ada).json()["items"] == [user]
 
     # The GSI is sparse: the email claim item never shows up as a user.
     table = aws(stack, "dynamodb").scan(TableName=stack.name("UsersTable"))["Items"]
     assert {i["entity"]["S"] for i in table} == {"USER", "EMAIL_CLAIM"}
-    assert client.get("/users").json()["items"] == [user]
+    assert client.get("/users", headers=admin).json()["items"] == [user]
 
-    patched = client.patch(f"/users/{user['id']}", json={"email": "ada@new.io"}, headers={"if-match": '"1"'})
+    url = f"/users/{user['id']}"
+    patched = client.patch(url, json={"email": "ada@new.io"}, headers={"if-match": '"1"', **ada})
     assert patched.status_code == 200
     assert patched.json()["version"] == 2
-    assert client.patch(f"/users/{user['id']}", json={"name": "x"}, headers={"if-match": '"1"'}).status_code == 412
+    assert client.patch(url, json={"name": "x"}, headers={"if-match": '"1"', **ada}).status_code == 412
     # The old email was released by the same transaction, the new one is claimed.
-    assert client.post("/users", json={"name": "B", "email": "ada@example.com"}).status_code == 201
-    assert client.post("/users", json={"name": "C", "email": "ada@new.io"}).status_code == 409
+    assert (
+        client.post("/users", json={"name": "B", "email": "ada@example.com"}, headers=auth.user("b")).status_code == 201
+    )
+    assert client.post("/users", json={"name": "C", "email": "ada@new.io"}, headers=auth.user("c")).status_code == 409
 
-    assert client.delete(f"/users/{user['id']}", headers={"if-match": '"2"'}).status_code == 204
-    assert client.get(f"/users/{user['id']}").status_code == 404
-    assert client.post("/users", json={"name": "D", "email": "ada@new.io"}).status_code == 201
+    assert client.delete(url, headers={"if-match": '"2"', **ada}).status_code == 204
+    assert client.get(url, headers=admin).status_code == 404
+    # Ada's still-valid token now names nobody.
+    assert client.get(url, headers=ada).status_code == 401
+    assert client.post("/users", json={"name": "D", "email": "ada@new.io"}, headers=auth.user("d")).status_code == 201
 
     messages = aws(stack, "sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
     envelopes = [json.loads(m["Body"]) for m in messages["Messages"]]
@@ -58,30 +67,36 @@ def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack) -> No
     assert json.loads(first["Message"])["email"] == "ada@example.com"
 
 
-def test_listing_pages_skip_claims_and_forged_cursor_is_400(client: TestClient) -> None:
-    ids = {client.post("/users", json={"name": f"U{i}", "email": f"u{i}@example.com"}).json()["id"] for i in range(7)}
+def test_listing_pages_skip_claims_and_forged_cursor_is_400(client: TestClient, auth: Signer) -> None:
+    ids = {
+        client.post("/users", json={"name": f"U{i}", "email": f"u{i}@example.com"}, headers=auth.user(f"u{i}")).json()[
+            "id"
+        ]
+        for i in range(7)
+    }
+    admin = auth.admin()
     seen: list[str] = []
     cursor = None
     while True:
         params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
-        page = client.get("/users", params=params).json()
+        page = client.get("/users", params=params, headers=admin).json()
         seen += [u["id"] for u in page["items"]]
         cursor = page["nextCursor"]
         if not cursor:
             break
     assert sorted(seen) == sorted(ids)
-    assert client.get("/users", params={"cursor": "eyJpZCI6ICJ4In0"}).status_code == 400
+    assert client.get("/users", params={"cursor": "eyJpZCI6ICJ4In0"}, headers=admin).status_code == 400
 
 
-def test_twenty_parallel_creates_with_one_email_give_one_201(live_api: str) -> None:
+def test_twenty_parallel_creates_with_one_email_give_one_201(live_api: str, auth: Signer) -> None:
     def post(i: int) -> int:
         body = {"name": f"N{i}", "email": "race@example.com"}
-        return httpx.post(f"{live_api}/users", json=body, timeout=30).status_code
+        return httpx.post(f"{live_api}/users", json=body, headers=auth.user(f"racer-{i}"), timeout=30).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         codes = list(pool.map(post, range(20)))
     assert sorted(codes) == [201] + [409] * 19
-    listed = httpx.get(f"{live_api}/users", params={"limit": 100}, timeout=10).json()["items"]
+    listed = httpx.get(f"{live_api}/users", params={"limit": 100}, headers=auth.admin(), timeout=10).json()["items"]
     assert [u["email"] for u in listed] == ["race@example.com"]
 
 
@@ -116,13 +131,16 @@ def test_unreachable_dynamodb_gives_503(stack: Stack, monkeypatch: pytest.Monkey
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    # The secret comes from the environment here, so that the write, not the token check, meets DynamoDB.
+    monkeypatch.delenv("JWT_SECRET_ID")
+    monkeypatch.setenv("JWT_SECRET", SECRET)
     get_settings.cache_clear()
     get_container.cache_clear()
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         health = c.get("/health")
         assert health.status_code == 503
         assert health.json()["checks"]["dynamodb"] == "unavailable"
-        write = c.post("/users", json={"name": "Ada", "email": "ada@example.com"})
+        write = c.post("/users", json={"name": "Ada", "email": "ada@example.com"}, headers=Signer(SECRET).user("ada"))
         assert write.status_code == 503
         assert write.headers["content-type"] == "application/problem+json"
         assert write.headers["retry-after"]
@@ -130,5 +148,7 @@ def test_unreachable_dynamodb_gives_503(stack: Stack, monkeypatch: pytest.Monkey
 
 def test_boto3_uses_the_local_endpoint(stack: Stack) -> None:
     # No endpoint_url anywhere in app code: AWS_ENDPOINT_URL alone points boto3 here.
-    client = boto3.client("dynamodb", region_name=stack.region)
+    # The app id keeps this test's own call out of the ApiFunction's least-privilege record.
+    config = Config(user_agent_appid="tests")  # type: ignore[call-arg]  # stubs predate the field
+    client = boto3.client("dynamodb", region_name=stack.region, config=config)
     assert stack.name("UsersTable") in client.list_tables()["TableNames"]

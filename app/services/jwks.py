@@ -1,0 +1,60 @@
+"""A cache of an OIDC issuer's signing keys, refetched on an unknown key id at most once per interval."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app.domain.errors import ServiceUnavailable
+
+
+class JwksSource(Protocol):
+    """Fetches a JSON Web Key Set; raises ServiceUnavailable when the issuer cannot be reached."""
+
+    def fetch(self) -> dict[str, Any]:
+        """The key set document."""
+
+
+class JwksCache:
+    """Keys by `kid`; an unknown `kid` triggers a refetch, rate-limited so forged kids cannot flood the issuer."""
+
+    def __init__(
+        self, source: JwksSource, min_refetch_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.source = source
+        self.min_refetch_seconds = min_refetch_seconds
+        self.clock = clock
+        self.fetches = 0
+        self._keys: dict[str, dict[str, Any]] | None = None
+        self._attempted_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> dict[str, Any] | None:
+        """The key with this id, or None; ServiceUnavailable if no key set was ever fetched."""
+        with self._lock:
+            if (self._keys is None or kid not in self._keys) and self._may_fetch():
+                self._refresh()
+            if self._keys is None:
+                raise ServiceUnavailable("the token issuer's signing keys are unavailable")
+            return self._keys.get(kid)
+
+    def _may_fetch(self) -> bool:
+        return self._attempted_at is None or self.clock() - self._attempted_at >= self.min_refetch_seconds
+
+    def _refresh(self) -> None:
+        self._attempted_at = self.clock()
+        self.fetches += 1
+        try:
+            document = self.source.fetch()
+        except ServiceUnavailable:
+            if self._keys is None:
+                raise
+            return  # keep serving the keys we have; the next refetch waits a full interval
+        keys = document.get("keys") if isinstance(document, dict) else None
+        if not isinstance(keys, list):
+            if self._keys is None:
+                raise ServiceUnavailable("the token issuer published no key set")
+            return
+        self._keys = {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}

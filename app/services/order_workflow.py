@@ -1,0 +1,131 @@
+"""The order's asynchronous life: dispatch from the queue, then each task of the saga.
+
+Every method is keyed by the order id and safe to run twice: the conditional writes in the
+adapters turn a repeated reserve, charge, commit, release or refund into a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.errors import IllegalTransition, NotFound, OrderCancelled, ValidationError
+from app.domain.events import OrderFailed, OrderProcessed, order_failed, order_processed
+from app.domain.orders import FINAL, Order, OrderStatus, stale_lines
+from app.services.order_ports import (
+    EventPublisher,
+    Inventory,
+    OrderRepository,
+    PaymentGateway,
+    ProductRepository,
+    WorkflowStarter,
+)
+from app.services.ports import Clock, UserRepository
+
+
+def order_detail(order: Order) -> dict[str, Any]:
+    """The event body describing an order (the OrderProcessed / OrderFailed contract, version 1)."""
+    event = order_failed(order) if order.status is OrderStatus.FAILED else order_processed(order)
+    return event.model_dump(mode="json")
+
+
+class OrderDispatcher:
+    """The queue worker's use case: move the order to PROCESSING and start its workflow once."""
+
+    def __init__(self, orders: OrderRepository, starter: WorkflowStarter, clock: Clock) -> None:
+        self.orders = orders
+        self.starter = starter
+        self.clock = clock
+
+    def dispatch(self, order_id: str) -> str:
+        """'started', 'duplicate' (execution already exists) or 'skipped' (order cancelled or final)."""
+        order = self.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"order {order_id} not found")
+        if order.status in FINAL:
+            return "skipped"
+        if order.status is OrderStatus.PENDING:
+            # PROCESSING first: if the start then fails, the redelivery finds PROCESSING and starts it.
+            self.orders.transition(order_id, OrderStatus.PROCESSING, self.clock())
+        return "started" if self.starter.start(order_id, {"orderId": order_id}) else "duplicate"
+
+
+class OrderWorkflow:
+    """One method per task state of the order workflow."""
+
+    def __init__(
+        self,
+        orders: OrderRepository,
+        products: ProductRepository,
+        users: UserRepository,
+        inventory: Inventory,
+        payments: PaymentGateway,
+        events: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self.orders = orders
+        self.products = products
+        self.users = users
+        self.inventory = inventory
+        self.payments = payments
+        self.events = events
+        self.clock = clock
+
+    def _order(self, order_id: str) -> Order:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise ValidationError(f"order {order_id} does not exist")
+        return order
+
+    def validate(self, order_id: str) -> Order:
+        """The order is live, its user exists, and its products and prices are current."""
+        order = self._order(order_id)
+        if order.status is OrderStatus.CANCELLED:
+            raise OrderCancelled(f"order {order_id} was cancelled")
+        if self.users.get(order.user_id) is None:
+            raise ValidationError(f"user {order.user_id} does not exist")
+        stale = stale_lines(order, self.products.get_many([line.product_id for line in order.lines]))
+        if stale:
+            raise ValidationError(f"products changed or removed since the order: {', '.join(stale)}")
+        return order
+
+    def reserve(self, order_id: str) -> Order:
+        """Reserve every line in one transaction."""
+        order = self._order(order_id)
+        self.inventory.reserve(order, self.clock())
+        return order
+
+    def charge(self, order_id: str) -> Order:
+        """Charge the total once; the order is marked first so that it can no longer be cancelled."""
+        order = self.orders.start_payment(order_id, self.clock())
+        self.payments.charge(order.id, order.total, order.payment_token)
+        return self.orders.mark_charged(order_id, self.clock())
+
+    def commit(self, order_id: str) -> Order:
+        """reserved -> sold and CONFIRMED together."""
+        return self.inventory.commit(self._order(order_id), self.clock())
+
+    def notify(self, order_id: str) -> Order:
+        """Publish OrderProcessed."""
+        order = self._order(order_id)
+        self.events.publish(OrderProcessed.DETAIL_TYPE, order_detail(order))
+        return order
+
+    def release(self, order_id: str) -> bool:
+        """Give the reservation back, if the order holds one."""
+        return self.inventory.release(self._order(order_id), self.clock())
+
+    def refund(self, order_id: str) -> bool:
+        """Refund the charge, if there is one."""
+        return self.payments.refund(order_id)
+
+    def fail(self, order_id: str, reason: str) -> Order:
+        """Store FAILED with its reason and publish OrderFailed; an order the user cancelled stays CANCELLED."""
+        try:
+            order = self.orders.transition(order_id, OrderStatus.FAILED, self.clock(), reason=reason)
+        except IllegalTransition:
+            current = self._order(order_id)
+            if current.status is OrderStatus.CANCELLED:
+                return current  # the cancel won the race; the failure path has already given back what it held
+            raise
+        self.events.publish(OrderFailed.DETAIL_TYPE, order_detail(order))
+        return order

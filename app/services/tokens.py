@@ -1,0 +1,157 @@
+"""Bearer token verification: HS256 with a shared secret, or RS256 with an OIDC issuer's JWKS.
+
+The accepted algorithm is pinned by the key source, never read from the token. Used by the
+API (through app.api.deps) and by the Lambda authorizer (workers/authorizer.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jose import jwt
+from jose.exceptions import JOSEError
+
+from app.domain.auth import Principal, Unauthenticated, principal_from_claims
+from app.services.jwks import JwksCache
+
+MAX_TOKEN_BYTES = 8192
+HS256 = "HS256"
+RS256 = "RS256"
+
+
+class SecretSource(Protocol):
+    """Gives the HS256 shared secret; raises ServiceUnavailable when it cannot be read."""
+
+    def secret(self) -> str:
+        """The current secret."""
+
+
+class KeySource(Protocol):
+    """The one algorithm a mode accepts, and the key that verifies a token with a given header."""
+
+    algorithm: str
+
+    def key_for(self, header: Mapping[str, Any]) -> Any:
+        """The verification key; Unauthenticated if none fits, ServiceUnavailable if unreachable."""
+
+
+class SecretKeys:
+    """HS256 with a shared secret."""
+
+    algorithm = HS256
+
+    def __init__(self, source: SecretSource) -> None:
+        self.source = source
+
+    def key_for(self, header: Mapping[str, Any]) -> Any:
+        """The shared secret, whatever the header says."""
+        return self.source.secret()
+
+
+class JwksKeys:
+    """RS256 with the issuer's published keys, selected by `kid`."""
+
+    algorithm = RS256
+
+    def __init__(self, cache: JwksCache) -> None:
+        self.cache = cache
+
+    def key_for(self, header: Mapping[str, Any]) -> Any:
+        """The JWK whose id the header names."""
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthenticated("the token header has no key id")
+        key = self.cache.key(kid)
+        if key is None:
+            raise Unauthenticated("the token is signed with an unknown key")
+        return key
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """What a valid token's registered claims must say."""
+
+    issuer: str
+    audience: str
+    leeway_seconds: int = 30
+
+
+class TokenVerifier:
+    """Turns a bearer token into a Principal, or raises Unauthenticated."""
+
+    def __init__(self, keys: KeySource, rules: TokenRules, clock: Callable[[], float] = time.time) -> None:
+        self.keys = keys
+        self.rules = rules
+        self.clock = clock
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token."""
+        return principal_from_claims(self.claims(token))
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of a token."""
+        header = _header(token)
+        if header.get("alg") != self.keys.algorithm:
+            raise Unauthenticated(f"only {self.keys.algorithm} tokens are accepted")
+        key = self.keys.key_for(header)
+        options = {"leeway": self.rules.leeway_seconds, "verify_aud": False, "require_exp": True}
+        options |= {"require_iat": True, "require_sub": True, "require_iss": True}
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, key, algorithms=[self.keys.algorithm], issuer=self.rules.issuer, options=options
+            )
+        except (JOSEError, ValueError, TypeError, KeyError) as exc:
+            raise Unauthenticated(_reason(exc)) from None
+        self._check_iat(claims)
+        self._check_audience(claims)
+        return claims
+
+    def _check_iat(self, claims: Mapping[str, Any]) -> None:
+        # python-jose only checks that iat is a number; a token issued in the future is forged or skewed.
+        if float(claims["iat"]) > self.clock() + self.rules.leeway_seconds:
+            raise Unauthenticated("the token was issued in the future")
+
+    def _check_audience(self, claims: Mapping[str, Any]) -> None:
+        # Cognito access tokens carry the app client in client_id; id tokens (and OIDC) in aud.
+        use = claims.get("token_use")
+        if use == "access":
+            ok = claims.get("client_id") == self.rules.audience
+        elif use in (None, "id"):
+            aud = claims.get("aud")
+            ok = aud == self.rules.audience or (isinstance(aud, list) and self.rules.audience in aud)
+        else:
+            ok = False
+        if not ok:
+            raise Unauthenticated("the token is not meant for this audience")
+
+
+def _header(token: str) -> dict[str, Any]:
+    if not token:
+        raise Unauthenticated("the bearer token is empty")
+    if len(token) > MAX_TOKEN_BYTES:
+        raise Unauthenticated("the bearer token is too large")
+    if token.count(".") != 2:
+        raise Unauthenticated("the bearer token is not a JWT")
+    try:
+        header = jwt.get_unverified_header(token)
+    except (JOSEError, ValueError, TypeError) as exc:
+        raise Unauthenticated("the token header is not valid") from exc
+    if not isinstance(header, dict):
+        raise Unauthenticated("the token header is not valid")
+    return header
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "expired" in text:
+        return "the token has expired"
+    if "before" in text or "nbf" in text:
+        return "the token is not yet valid"
+    if "issuer" in text:
+        return "the token comes from another issuer"
+    if "signature" in text:
+        return "the token signature is not valid"
+    return "the token is not valid"

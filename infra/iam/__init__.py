@@ -1,0 +1,1 @@
+"""Least privilege, proven: record each function's AWS calls and check them against its IAM policy."""

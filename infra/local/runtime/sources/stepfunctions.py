@@ -1,0 +1,215 @@
+"""Step Functions: the template's state machines on moto's interpreter, Lambda tasks run locally.
+
+Each Task state that names a template function becomes an SQS `sendMessage.waitForTaskToken` to a
+runtime-owned queue; the runtime runs the handler and answers SendTaskSuccess or SendTaskFailure
+(error = the exception's class name), so the definition's Retry and Catch apply unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.local.runtime.functions import FunctionSpec
+from infra.local.runtime.sources.base import Services, Source, guarded
+from infra.local.template import ACCOUNT_ID
+
+SEND_WITH_TOKEN = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+_USED_PROPERTIES = (
+    "Definition",
+    "DefinitionString",
+    "DefinitionUri",
+    "DefinitionSubstitutions",
+    "Type",
+    "StateMachineType",
+    "Role",
+    "RoleArn",
+)
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
+
+
+class TaskRewriter:
+    """Rewrites a definition's Lambda Task states into task-token messages for the runtime."""
+
+    def __init__(self, functions: dict[str, FunctionSpec], queue_url: str) -> None:
+        self.queue_url = queue_url
+        self.by_ref: dict[str, str] = {}
+        for fn in functions.values():
+            for ref in (fn.arn, f"{fn.arn}:$LATEST", fn.name):
+                self.by_ref[ref] = fn.logical_id
+        self.rewritten = 0
+        self.targets: set[str] = set()
+
+    def definition(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the definition with every local Lambda task rewritten."""
+        copy: dict[str, Any] = json.loads(json.dumps(definition))
+        self._states(copy)
+        return copy
+
+    def _states(self, machine: dict[str, Any]) -> None:
+        for state in machine.get("States", {}).values():
+            if state.get("Type") == "Task":
+                self._task(state)
+            for branch in state.get("Branches", []):
+                self._states(branch)
+            for key in ("ItemProcessor", "Iterator"):
+                if key in state:
+                    self._states(state[key])
+
+    def _task(self, state: dict[str, Any]) -> None:
+        resource = state.get("Resource", "")
+        params = state.get("Parameters")
+        if resource in self.by_ref:
+            # Direct ARN form: Parameters (if any) are the function's input; the result is the output.
+            body = self._body(self.by_ref[resource], wrap=False)
+            body.update({"input": params} if params is not None else {"input.$": "$"})
+        elif resource == LAMBDA_INVOKE and isinstance(params, dict) and params.get("FunctionName") in self.by_ref:
+            # Optimised integration: the input is Payload; the output is wrapped as Lambda's Invoke response.
+            body = self._body(self.by_ref[params["FunctionName"]], wrap=True)
+            if "Payload" in params:
+                body["input"] = params["Payload"]
+            else:
+                body["input.$"] = params.get("Payload.$", "$")
+        else:
+            return
+        self.targets.add(body["function"])
+        state["Resource"] = SEND_WITH_TOKEN
+        state["Parameters"] = {"QueueUrl": self.queue_url, "MessageBody": body}
+        self.rewritten += 1
+
+    @staticmethod
+    def _body(logical_id: str, wrap: bool) -> dict[str, Any]:
+        return {"function": logical_id, "wrap": wrap, "token.$": "$$.Task.Token"}
+
+
+def load_definition(services: Services, props: dict[str, Any], template_dir: Path) -> dict[str, Any]:
+    """The definition from DefinitionUri (or inline Definition), with DefinitionSubstitutions applied."""
+    if "Definition" in props:
+        text = json.dumps(props["Definition"])
+    elif "DefinitionString" in props:
+        text = str(props["DefinitionString"])
+    else:
+        text = (template_dir / str(props["DefinitionUri"])).read_text()
+    for key, value in services.stack.resolve(props.get("DefinitionSubstitutions", {})).items():
+        text = text.replace("${" + key + "}", str(value))
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+class StateMachineSource:
+    """Creates (or updates) one state machine from the template, with its Lambda tasks rewritten."""
+
+    def __init__(self, services: Services, logical_id: str, definition: dict[str, Any], props: dict[str, Any]) -> None:
+        self.services = services
+        self.logical_id = logical_id
+        self.name = services.stack.name(logical_id)
+        self.definition = definition
+        self.kind = str(props.get("Type") or props.get("StateMachineType") or "STANDARD")
+        self.role = str(props.get("Role") or props.get("RoleArn") or f"arn:aws:iam::{ACCOUNT_ID}:role/{self.name}-role")
+        self.description = f"{logical_id}: state machine {self.name}"
+
+    def setup(self) -> None:
+        """Create the state machine in the local cloud; replace its definition if it exists."""
+        sfn = self.services.client("stepfunctions")
+        arn = f"arn:aws:states:{self.services.stack.region}:{ACCOUNT_ID}:stateMachine:{self.name}"
+        body = json.dumps(self.definition)
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except sfn.exceptions.StateMachineDoesNotExist:
+            sfn.create_state_machine(name=self.name, definition=body, roleArn=self.role, type=self.kind)
+        else:
+            sfn.update_state_machine(stateMachineArn=arn, definition=body, roleArn=self.role)
+
+    def run(self, stop: threading.Event) -> None:
+        """Nothing to poll: the task queue's source runs the tasks."""
+
+
+class TaskQueueSource:
+    """Runs the task messages of every state machine and answers with the task token."""
+
+    def __init__(
+        self, services: Services, queue_name: str, targets: list[str], timeout: float, concurrency: int = 8
+    ) -> None:
+        self.services = services
+        self.targets = targets
+        self.queue_name = queue_name
+        self.queue_url = services.queue_url(queue_name)
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.description = f"Step Functions tasks ({', '.join(targets)}): SQS {queue_name}"
+        self.sqs = services.client("sqs")
+        self.sfn = services.client("stepfunctions")
+
+    def setup(self) -> None:
+        """The runtime's task queue; a message stays hidden while its handler may still run."""
+        visibility = str(math.ceil(self.timeout) + 60)
+        self.sqs.create_queue(QueueName=self.queue_name, Attributes={"VisibilityTimeout": visibility})
+
+    def run(self, stop: threading.Event) -> None:
+        """Run tasks concurrently; on stop, finish those in flight."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sfn-task") as pool:
+
+            def poll_once() -> None:
+                response = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.services.poll_seconds
+                )
+                for message in response.get("Messages", []):
+                    pool.submit(self.run_task, message)
+
+            guarded(self.services, self.description, stop, poll_once)
+
+    def run_task(self, message: dict[str, Any]) -> None:
+        """Invoke the task's function and report its outcome to Step Functions."""
+        try:
+            task = json.loads(message["Body"])
+            outcome = self.services.invoke(task["function"], task["input"])
+            if outcome.ok:
+                output = lambda_invoke_response(outcome.result, outcome.request_id) if task["wrap"] else outcome.result
+                self.sfn.send_task_success(taskToken=task["token"], output=json.dumps(output))
+            else:
+                error = outcome.error or {}
+                self.sfn.send_task_failure(
+                    taskToken=task["token"],
+                    error=str(error.get("errorType", "Exception"))[:256],
+                    cause=str(error.get("errorMessage", ""))[:32768],
+                )
+        except Exception as exc:  # noqa: BLE001 - one bad task must not stop the others
+            self.services.log(f"[runtime] {self.description}: {type(exc).__name__}: {exc}")
+        finally:
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def lambda_invoke_response(payload: Any, request_id: str) -> dict[str, Any]:
+    """What `arn:aws:states:::lambda:invoke` returns: the payload wrapped in Lambda's Invoke response."""
+    headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST", "X-Amzn-Requestid": request_id}
+    return {
+        "ExecutedVersion": "$LATEST",
+        "Payload": payload,
+        "SdkHttpMetadata": {"AllHttpHeaders": {k: [v] for k, v in headers.items()}, "HttpHeaders": headers},
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StatusCode": 200,
+    }
+
+
+def state_machine_sources(services: Services, functions: dict[str, FunctionSpec], template_dir: Path) -> list[Source]:
+    """Every state machine of the template, plus the task queue source when any task runs locally."""
+    queue_name = services.runtime_name("sfn-tasks")
+    rewriter = TaskRewriter(functions, services.queue_url(queue_name))
+    sources: list[Source] = []
+    for logical_id, resource in services.stack.of_type(*STATE_MACHINE_TYPES).items():
+        props = resource.get("Properties", {})
+        # Only what the local state machine needs: Policies, Logging etc. may name resources not provisioned here.
+        resolved = services.stack.resolve({k: v for k, v in props.items() if k in _USED_PROPERTIES})
+        definition = rewriter.definition(load_definition(services, resolved, template_dir))
+        sources.append(StateMachineSource(services, logical_id, definition, resolved))
+    if rewriter.rewritten:
+        longest = max((fn.timeout for fn in functions.values()), default=3.0)
+        sources.insert(0, TaskQueueSource(services, queue_name, sorted(rewriter.targets), longest))
+    return sources

@@ -1,0 +1,272 @@
+"""Hardening rules that hold for EVERY resource of a type in infra/template.yaml (new ones included)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from infra.validate import translated
+from tests.infra.template_walk import alarms_on, of_type, props, refs, stack, template, walk
+
+FUNCTION = "AWS::Serverless::Function"
+STATE_MACHINE = "AWS::Serverless::StateMachine"
+NAME_PROPERTY = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SecretsManager::Secret": "Name",
+    FUNCTION: "FunctionName",
+    STATE_MACHINE: "Name",
+    "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::Serverless::HttpApi": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
+}
+NAME = re.compile(r"^(/aws/[a-z/-]+/)?\$\{Service\}-[a-z0-9-]+(-\$\{AWS::(AccountId|Region)\})?-\$\{Stage\}$")
+TPL = template()
+
+
+def _sub_text(value: Any) -> str:
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        inner = value["Fn::Sub"]
+        return str(inner if isinstance(inner, str) else inner[0])
+    return repr(value)
+
+
+def _alarm_topic(alarm: dict[str, Any]) -> bool:
+    return "AlarmTopic" in refs(alarm.get("AlarmActions", []))
+
+
+def test_every_named_resource_follows_service_name_stage() -> None:
+    checked = 0
+    for logical, resource in TPL["Resources"].items():
+        prop = NAME_PROPERTY.get(resource["Type"])
+        if prop is None:
+            continue
+        checked += 1
+        name = _sub_text(props(resource).get(prop))
+        assert NAME.match(name), f"{logical}.{prop} must be !Sub '${{Service}}-<name>-${{Stage}}', got {name}"
+    assert checked >= 8
+
+
+def test_physical_names_are_unique_per_type() -> None:
+    s = stack()
+    names = [(r["Type"], s.name(k)) for k, r in TPL["Resources"].items() if r["Type"] in NAME_PROPERTY]
+    assert len(names) == len(set(names))
+
+
+def test_globals_trace_and_configure_powertools() -> None:
+    function = TPL["Globals"]["Function"]
+    assert function["Tracing"] == "Active"
+    variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "Service"}
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "Service"}
+    assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_vpc_is_used_only_when_subnets_are_given() -> None:
+    params = TPL["Parameters"]
+    for name in ("SubnetIds", "SecurityGroupIds"):
+        assert params[name]["Type"] == "CommaDelimitedList"
+        assert params[name]["Default"] == ""
+    condition, with_vpc, without = TPL["Globals"]["Function"]["VpcConfig"]["Fn::If"]
+    assert condition == "HasVpc"
+    assert with_vpc == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    assert without == {"Ref": "AWS::NoValue"}
+    assert stack().condition("HasVpc") is False
+    with_subnets = stack()
+    with_subnets.overrides["SubnetIds"] = ["subnet-1"]  # type: ignore[assignment]
+    assert with_subnets.condition("HasVpc") is True
+
+
+@pytest.mark.parametrize("logical", sorted(of_type(TPL, FUNCTION)))
+def test_every_function_runs_the_one_image_with_its_own_handler(logical: str) -> None:
+    p = props(TPL["Resources"][logical])
+    assert p["PackageType"] == "Image"
+    assert p["ImageUri"] == {"Ref": "ImageUri"}
+    command = p["ImageConfig"]["Command"]
+    assert len(command) == 1
+    assert re.fullmatch(r"(app|workers)(\.[a-z_][a-z0-9_]*)+", command[0]), command
+    assert "Role" not in p, "let SAM build a role from Policies so the least-privilege test sees it"
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    docs = [p["PolicyDocument"] for p in role["Properties"].get("Policies", [])]
+    return [s for d in docs for s in (d["Statement"] if isinstance(d["Statement"], list) else [d["Statement"]])]
+
+
+# Actions that have no resource-level permissions: "*" is the only resource IAM accepts.
+ACCOUNT_LEVEL_ACTIONS = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+ACCOUNT_LEVEL_ACTIONS |= {"cloudwatch:PutMetricData", "dynamodb:ListTables", "sqs:ListQueues"}
+ACCOUNT_LEVEL_ACTIONS |= {f"logs:{a}LogDelivery" for a in ("Create", "Get", "Update", "Delete")}
+ACCOUNT_LEVEL_ACTIONS |= {"logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"}
+ACCOUNT_LEVEL_ACTIONS |= {"logs:DescribeLogGroups"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_translated_roles_name_actions_and_resources_explicitly(stage: str) -> None:
+    cfn = translated(stage)
+    roles = {k: v for k, v in cfn["Resources"].items() if v["Type"] == "AWS::IAM::Role"}
+    assert roles
+    for logical, role in roles.items():
+        for statement in _statements(role):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all(a != "*" and not a.endswith(":*") for a in actions), (logical, actions)
+            if "*" in resources:
+                assert set(actions) <= ACCOUNT_LEVEL_ACTIONS, (logical, actions)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_table_is_on_demand_encrypted_recoverable_and_protected_in_prod(stage: str) -> None:
+    s = stack(stage)
+    tables = of_type(TPL, "AWS::DynamoDB::Table")
+    assert tables
+    for logical, resource in tables.items():
+        p = s.resolve(props(resource))
+        assert p["BillingMode"] == "PAY_PER_REQUEST", logical
+        assert p["SSESpecification"]["SSEEnabled"] is True, logical
+        assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical
+        assert p["DeletionProtectionEnabled"] is (stage == "prod"), logical
+
+
+def test_every_queue_is_encrypted_and_denies_insecure_transport() -> None:
+    queues = of_type(TPL, "AWS::SQS::Queue")
+    policies = of_type(TPL, "AWS::SQS::QueuePolicy")
+    assert queues
+    for logical, resource in queues.items():
+        p = props(resource)
+        assert p.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in p, logical
+        covering = [q for q in policies.values() if {"Ref": logical} in props(q)["Queues"]]
+        assert len(covering) == 1, f"{logical} needs exactly one QueuePolicy (a second one replaces the first)"
+        denies = [
+            st
+            for st in props(covering[0])["PolicyDocument"]["Statement"]
+            if st["Effect"] == "Deny"
+            and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            and logical in refs(st["Resource"])
+        ]
+        assert denies, f"{logical}: the queue policy must deny requests without aws:SecureTransport"
+
+
+def test_every_topic_is_kms_encrypted() -> None:
+    topics = of_type(TPL, "AWS::SNS::Topic")
+    assert topics
+    for logical, resource in topics.items():
+        assert props(resource).get("KmsMasterKeyId"), logical
+
+
+def _dead_letter_queues() -> set[str]:
+    queues = set(of_type(TPL, "AWS::SQS::Queue"))
+    found: set[str] = set()
+    for key, value in walk(TPL["Resources"]):
+        if "deadletter" in key.lower():
+            found |= refs(value) & queues
+    return found
+
+
+def test_every_dead_letter_queue_alarms_when_not_empty() -> None:
+    dlqs = _dead_letter_queues()
+    assert "OrderDeadLetterQueue" in dlqs
+    for logical in dlqs:
+        alarms = alarms_on(TPL, "AWS/SQS", "ApproximateNumberOfMessagesVisible", logical)
+        assert alarms, f"{logical} has no depth alarm"
+        alarm = alarms[0]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold"), logical
+        assert _alarm_topic(alarm), logical
+
+
+def test_every_function_alarms_on_errors() -> None:
+    for logical in of_type(TPL, FUNCTION):
+        alarms = alarms_on(TPL, "AWS/Lambda", "Errors", logical)
+        assert alarms, f"{logical} has no Errors alarm"
+        assert all(_alarm_topic(a) for a in alarms), f"{logical}: alarms must notify the AlarmTopic"
+
+
+def test_every_state_machine_logs_traces_substitutes_and_alarms() -> None:
+    for logical, resource in of_type(TPL, STATE_MACHINE).items():
+        p = props(resource)
+        assert p["Tracing"] == {"Enabled": True}, logical
+        assert p["Logging"]["Level"] in ("ALL", "ERROR"), logical
+        assert p["Logging"]["Destinations"], logical
+        assert "DefinitionUri" in p, logical
+        assert p.get("DefinitionSubstitutions"), logical
+        alarms = alarms_on(TPL, "AWS/States", "ExecutionsFailed", logical)
+        assert alarms, f"{logical} has no ExecutionsFailed alarm"
+        assert all(_alarm_topic(a) for a in alarms), f"{logical}: alarms must notify the AlarmTopic"
+
+
+def test_every_http_api_has_cors_access_logs_throttling_and_a_5xx_alarm() -> None:
+    apis = of_type(TPL, "AWS::Serverless::HttpApi")
+    assert apis
+    for logical, resource in apis.items():
+        p = props(resource)
+        assert p["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowedOrigins"}
+        destination = refs(p["AccessLogSettings"]["DestinationArn"])
+        assert destination
+        assert all(TPL["Resources"][d]["Type"] == "AWS::Logs::LogGroup" for d in destination)
+        assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
+        assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+        alarms = alarms_on(TPL, "AWS/ApiGateway", "5xx", logical)
+        assert alarms, f"{logical} has no 5xx alarm"
+        assert all(_alarm_topic(a) for a in alarms), f"{logical}: alarms must notify the AlarmTopic"
+
+
+def test_every_log_group_expires() -> None:
+    groups = of_type(TPL, "AWS::Logs::LogGroup")
+    assert groups
+    for logical, resource in groups.items():
+        assert props(resource)["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_api_alias_has_provisioned_concurrency_only_in_prod(stage: str) -> None:
+    api = [
+        k
+        for k, r in of_type(TPL, FUNCTION).items()
+        if props(r)["ImageConfig"]["Command"] == ["app.lambda_handler.handler"]
+    ]
+    assert api == ["ApiFunction"]
+    p = stack(stage).resolve(props(TPL["Resources"]["ApiFunction"]))
+    assert p["AutoPublishAlias"]
+    config = p.get("ProvisionedConcurrencyConfig")
+    assert (config is not None and config["ProvisionedConcurrentExecutions"] >= 1) is (stage == "prod")
+    aliases = [r for r in translated(stage)["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"]
+    on_alias = stack(stage).resolve(aliases[0]["Properties"].get("ProvisionedConcurrencyConfig"))
+    assert (on_alias is not None) is (stage == "prod")
+
+
+def test_sqs_event_sources_leave_the_function_time_to_finish() -> None:
+    default_timeout = TPL["Globals"]["Function"]["Timeout"]
+    for logical, resource in of_type(TPL, FUNCTION).items():
+        p = props(resource)
+        for event in p.get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            (queue,) = refs(event["Properties"]["Queue"])
+            visibility = props(TPL["Resources"][queue]).get("VisibilityTimeout", 30)
+            # AWS's advice: at least six times the function timeout, so retries do not overlap.
+            assert visibility >= 6 * p.get("Timeout", default_timeout), (logical, queue)
+
+
+def test_outputs_give_the_api_url_every_table_name_and_queue_url() -> None:
+    outputs = {k: v["Value"] for k, v in TPL["Outputs"].items()}
+    assert "HttpApi" in refs(outputs["ApiUrl"])
+    referenced = {
+        ref for value in outputs.values() if isinstance(value, dict) and "Ref" in value for ref in [value["Ref"]]
+    }
+    for kind in ("AWS::DynamoDB::Table", "AWS::SQS::Queue"):
+        missing = set(of_type(TPL, kind)) - referenced
+        assert not missing, f"no output gives {sorted(missing)}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_sam_translation_succeeds(stage: str) -> None:
+    cfn = translated(stage)
+    functions = {k for k, v in cfn["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    assert functions == set(of_type(TPL, FUNCTION))
+    assert not [k for k, v in cfn["Resources"].items() if v["Type"].startswith("AWS::Serverless::")]

@@ -1,0 +1,27 @@
+"""Helpers of the order integration tests: run code as a given function of the template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.bootstrap_orders import WorkerContainer
+from app.settings import get_settings
+from infra.local.env import function_env
+from infra.local.template import Stack
+
+
+def as_function(stack: Stack, monkeypatch: pytest.MonkeyPatch, logical_id: str) -> WorkerContainer:
+    """Services built with the function's environment, so its calls are attributed to it (least privilege).
+
+    Clients are created now: boto3 reads the environment (endpoint, app id) when a client is made.
+    """
+    for key, value in function_env(stack, logical_id).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    container = WorkerContainer(get_settings())
+    container.dynamodb  # noqa: B018 - create the client under this function's identity
+    made: dict[str, Any] = {name: container.client(name) for name in ("sqs", "stepfunctions", "events")}
+    container.client = made.__getitem__  # type: ignore[method-assign,assignment]
+    return container

@@ -1,0 +1,77 @@
+"""Fixtures: the local cloud provisioned from the runtime's TEST template, and a running LocalRuntime."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.cloud import LocalCloud
+from infra.local.provision import client, provision
+from infra.local.runtime import LocalRuntime
+from infra.local.template import Stack, load_template
+
+TEMPLATE = Path(__file__).with_name("template.yaml")
+
+
+@pytest.fixture
+def rt_stack(local_cloud: LocalCloud) -> Stack:
+    """A freshly reset local cloud provisioned from tests/runtime/template.yaml."""
+    local_cloud.reset()
+    stack = Stack(load_template(TEMPLATE), local_cloud.endpoint)
+    provision(stack)
+    return stack
+
+
+class Logs(list[str]):
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
+@pytest.fixture
+def logs() -> Logs:
+    return Logs()
+
+
+@pytest.fixture
+def rt(rt_stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
+    """The test template's functions, running, with their log lines captured."""
+    runtime = LocalRuntime(rt_stack, template_dir=TEMPLATE.parent, log=logs, poll_seconds=1, retry_delay_seconds=1)
+    runtime.start()
+    yield runtime
+    runtime.stop()
+
+
+def results(stack: Stack, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+    """Exactly `count` reports from the test handlers (fails on timeout)."""
+    sqs = client(stack, "sqs")
+    url = stack.ref("ResultsQueue")
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(found) < count:
+        assert time.monotonic() < deadline, f"only {len(found)} of {count} results: {found}"
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in response.get("Messages", []):
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def no_more_results(stack: Stack, wait: int = 2) -> None:
+    """Nothing else arrives within `wait` seconds."""
+    sqs = client(stack, "sqs")
+    response = sqs.receive_message(QueueUrl=stack.ref("ResultsQueue"), WaitTimeSeconds=wait)
+    assert response.get("Messages", []) == []
+
+
+def queue_depth(stack: Stack, logical_id: str) -> int:
+    """Visible plus in-flight messages of a template queue."""
+    attributes = client(stack, "sqs").get_queue_attributes(
+        QueueUrl=stack.ref(logical_id),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

@@ -1,0 +1,80 @@
+"""Direct invocation: context, environment, logs, errors and timeouts, as Lambda reports them."""
+
+from __future__ import annotations
+
+from infra.local.runtime import LocalRuntime
+from infra.local.template import Stack
+from tests.runtime.conftest import Logs
+
+
+def test_direct_invoke_gives_context_environment_and_prefixed_logs(
+    rt: LocalRuntime, rt_stack: Stack, logs: Logs
+) -> None:
+    first = rt.invoke("ProbeEcho", {"hello": "world"})
+    second = rt.invoke("ProbeEcho", {})
+
+    assert first.ok, first.error
+    result = first.result
+    assert result["event"] == {"hello": "world"}
+    assert result["greeting"] == "overridden"  # the function's own variable wins over Globals
+    assert result["app_id"] == "ProbeEcho"
+    assert result["function_name"] == rt_stack.name("ProbeEcho")
+    assert result["arn"] == rt_stack.arn("ProbeEcho")
+    assert result["request_id"] == first.request_id
+    assert result["memory"] == "512"
+    assert 0 < result["remaining"] <= 5000
+    # Warm: the same process and module state serve the next invocation.
+    assert (second.result["pid"], second.result["calls"]) == (result["pid"], 2)
+    assert "[ProbeEcho] echo handler says hi" in logs
+    assert any(line.startswith(f"[ProbeEcho] REPORT RequestId: {first.request_id}") for line in logs)
+
+
+def test_raising_handler_is_reported_like_lambda_and_the_worker_survives(rt: LocalRuntime, logs: Logs) -> None:
+    failed = rt.invoke("ProbeEcho", {"raise": "no such user"})
+    after = rt.invoke("ProbeEcho", {})
+
+    assert not failed.ok
+    assert failed.error is not None
+    assert failed.error["errorType"] == "ValueError"
+    assert failed.error["errorMessage"] == "no such user"
+    assert any("handlers.py" in frame for frame in failed.error["stackTrace"])
+    assert "[ProbeEcho] [ERROR] ValueError: no such user" in logs
+    assert after.ok
+    assert after.result["calls"] == 2
+
+
+def test_hung_handler_is_killed_at_its_timeout_and_replaced(rt: LocalRuntime) -> None:
+    before = rt.invoke("ProbeSlow", {})
+    hung = rt.invoke("ProbeSlow", {"sleep": 30})
+    after = rt.invoke("ProbeSlow", {})
+
+    assert hung.error is not None
+    assert hung.error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in hung.error["errorMessage"]
+    assert 1000 <= hung.duration_ms < 3000
+    # A fresh environment: new process, module state from scratch, remaining time from the template's Timeout.
+    assert after.ok
+    assert after.result["pid"] != before.result["pid"]
+    assert after.result["calls"] == 1
+    assert 0 < after.result["remaining"] <= 1000
+
+
+def test_unmarshallable_result_and_missing_handler_are_runtime_errors(rt_stack: Stack, logs: Logs) -> None:
+    from dataclasses import replace
+
+    from infra.local.runtime.functions import spec_of
+    from infra.local.runtime.worker import FunctionPool
+
+    spec = spec_of(rt_stack, "ProbeEcho")
+    missing = FunctionPool(replace(spec, handler="tests.runtime.no_such_module.handler"), logs)
+    outcome = missing.invoke({})
+    missing.close()
+    bad = FunctionPool(replace(spec, handler="tests.runtime.handlers.unmarshallable"), logs)
+    unmarshalled = bad.invoke({})
+    bad.close()
+
+    assert outcome.error is not None
+    assert outcome.error["errorType"] == "Runtime.ImportModuleError"
+    assert unmarshalled.error is not None
+    assert unmarshalled.error["errorType"] == "Runtime.MarshalError"
+    assert "Unable to marshal response" in unmarshalled.error["errorMessage"]

@@ -1,0 +1,93 @@
+"""Step Functions: the test workflow on moto's interpreter, its Lambda tasks run by the runtime."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from infra.local.provision import client
+from infra.local.runtime import LocalRuntime
+from infra.local.runtime.functions import discover
+from infra.local.runtime.sources.stepfunctions import SEND_WITH_TOKEN, TaskRewriter
+from infra.local.template import Stack
+
+
+def _run(stack: Stack, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    sfn = client(stack, "stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=stack.ref("Workflow"), name=f"t-{uuid.uuid4()}", input=json.dumps(payload)
+    )["executionArn"]
+    deadline = time.monotonic() + 30
+    while (execution := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "execution still running"
+        time.sleep(0.2)
+    return execution, sfn.get_execution_history(executionArn=arn)["events"]
+
+
+def test_retry_recovers_a_transient_error_and_the_result_is_lambda_shaped(rt: LocalRuntime, rt_stack: Stack) -> None:
+    execution, history = _run(rt_stack, {"order": "o-1", "amount": 50})
+
+    assert execution["status"] == "SUCCEEDED", history
+    output = json.loads(execution["output"])
+    # Direct ARN task: the handler's result itself; lambda:invoke task: wrapped in {"Payload": ..., "StatusCode": 200}.
+    assert output["reservation"] == {"reserved": "o-1", "attempt": 2}
+    assert output["payment"] == {"charge": {"charged": 50}, "status": 200}
+    assert output["outcome"] == "charged"
+    failures = [e["taskFailedEventDetails"] for e in history if e["type"] == "TaskFailed"]
+    # moto records each task failure twice in the history; AWS records it once.
+    assert {(f["error"], f["cause"]) for f in failures} == {("TransientError", "inventory service busy")}
+
+
+def test_catch_matches_the_handlers_exception_class_name(rt: LocalRuntime, rt_stack: Stack) -> None:
+    execution, history = _run(rt_stack, {"order": "o-2", "amount": 500})
+
+    assert execution["status"] == "SUCCEEDED", history
+    output = json.loads(execution["output"])
+    assert output["error"] == {"Error": "PaymentDeclined", "Cause": "card declined for 500"}
+    assert output["outcome"] == "declined"
+    assert "payment" not in output
+
+
+def test_only_tasks_naming_template_functions_are_rewritten(rt_stack: Stack) -> None:
+    functions = discover(rt_stack)
+    arn = functions["ProbeCharge"].arn
+    definition: dict[str, Any] = {
+        "StartAt": "Direct",
+        "States": {
+            "Direct": {"Type": "Task", "Resource": arn, "Parameters": {"x.$": "$.y"}, "Next": "Fan"},
+            "Fan": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "Invoke",
+                        "States": {
+                            "Invoke": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::lambda:invoke",
+                                "Parameters": {"FunctionName": functions["ProbeEcho"].name, "Payload": {"a": 1}},
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+                "Next": "Other",
+            },
+            "Other": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {}, "End": True},
+        },
+    }
+    rewriter = TaskRewriter(functions, "http://queue")
+    rewritten = rewriter.definition(definition)
+
+    direct = rewritten["States"]["Direct"]
+    assert direct["Resource"] == SEND_WITH_TOKEN
+    assert direct["Parameters"]["MessageBody"] == {
+        "function": "ProbeCharge", "wrap": False, "token.$": "$$.Task.Token", "input": {"x.$": "$.y"},
+    }  # fmt: skip
+    invoke = rewritten["States"]["Fan"]["Branches"][0]["States"]["Invoke"]
+    assert invoke["Parameters"]["MessageBody"]["input"] == {"a": 1}
+    assert invoke["Parameters"]["MessageBody"]["wrap"] is True
+    assert rewritten["States"]["Other"] == definition["States"]["Other"]
+    assert rewriter.rewritten == 2
+    assert definition["States"]["Direct"]["Resource"] == arn  # the original is untouched

@@ -1,0 +1,65 @@
+"""Lambda authorizer: an IAM policy for REST API authorizers, a simple response for HTTP API ones.
+
+Imports only settings, the token verifier and its adapters: no FastAPI, no DynamoDB (cold start).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from app.bootstrap_auth import token_verifier
+from app.domain.auth import Principal, Unauthenticated
+from app.services.tokens import TokenVerifier
+from app.settings import get_settings
+
+
+@lru_cache
+def verifier() -> TokenVerifier:
+    """The process-wide verifier; its secret and JWKS caches survive warm invocations."""
+    return token_verifier(get_settings())
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Verify the bearer token of an API Gateway authorizer event."""
+    simple = event.get("version") == "2.0"  # HTTP API, payload 2.0, simple responses
+    try:
+        principal = verifier().verify(_bearer(_authorization(event)))
+    except Unauthenticated:
+        if simple:
+            return {"isAuthorized": False, "context": {}}
+        raise Exception("Unauthorized") from None  # the exact message API Gateway maps to 401
+    if simple:
+        return {"isAuthorized": True, "context": _context(principal)}
+    return _policy(principal, event["methodArn"])
+
+
+def _authorization(event: dict[str, Any]) -> str:
+    if event.get("type") == "TOKEN":
+        return str(event.get("authorizationToken") or "")
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    return str(headers.get("authorization") or "")
+
+
+def _bearer(value: str) -> str:
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required")
+    return token.strip()
+
+
+def _context(principal: Principal) -> dict[str, str]:
+    # Authorizer context values must be strings, numbers or booleans.
+    return {"userId": principal.sub, "email": principal.email or "", "role": principal.role}
+
+
+def _policy(principal: Principal, method_arn: str) -> dict[str, Any]:
+    # arn:aws:execute-api:region:account:api/stage/METHOD/path -> api/stage/*: the cached policy
+    # must allow every route this token may call; per-resource rules are the application's.
+    api_stage = "/".join(method_arn.split("/")[:2])
+    statement = {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": f"{api_stage}/*"}
+    return {
+        "principalId": principal.sub,
+        "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
+        "context": _context(principal),
+    }
