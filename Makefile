@@ -9,7 +9,7 @@ PORT ?= 8000
 MOTO_PORT ?= 4566
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run invoke token test lint typecheck imports validate requirements deploy unit browser-deps lock clean
+.PHONY: bench load install run invoke token test lint typecheck imports validate requirements deploy unit browser-deps lock clean schemas
 
 $(UV):
 	$(PY) -m venv .uv
@@ -50,6 +50,9 @@ validate: install  ## cfn-lint and the offline SAM translation of infra/template
 	$(BIN)/cfn-lint infra/template.yaml
 	$(BIN)/python -m infra.validate
 
+schemas: install  ## regenerate docs/events/*.json from the event contracts (app/domain/events.py)
+	$(BIN)/python -m infra.schemas
+
 requirements: | $(UV)  ## regenerate requirements.txt (the Lambda image's runtime dependencies) from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt > requirements.txt
 
@@ -63,6 +66,15 @@ browser-deps:  ## headless chromium for the /docs browser test
 
 test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term
+
+bench: install  ## cold starts, warm overhead and cost per order vs baselines; writes docs/performance.md
+	$(BIN)/python -m infra.bench
+	$(BIN)/python -m infra.bench.import_memory --tracemalloc
+
+USERS ?= 20
+DURATION ?= 60
+load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60 (seconds)
+	$(BIN)/python -m infra.bench.load --users $(USERS) --seconds $(DURATION) --port $(PORT) --aws-port $(MOTO_PORT)
 
 lock:  ## re-resolve dependencies after editing pyproject.toml
 	$(UV) lock

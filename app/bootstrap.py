@@ -10,6 +10,9 @@ from app.adapters.dynamo_users import DynamoUserRepository
 from app.adapters.health import DynamoTableProbe, SnsTopicProbe
 from app.adapters.sns import SnsPublisher
 from app.bootstrap_auth import token_verifier
+from app.bootstrap_aws import AwsClients, LazyClient
+from app.bootstrap_events import EventServices
+from app.bootstrap_imports import ImportServices
 from app.bootstrap_orders import OrderServices
 from app.services.cursor import CursorCodec
 from app.services.health import HealthReport, check_health
@@ -23,24 +26,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Container(OrderServices):
+class Container(OrderServices, EventServices, ImportServices):
     """Clients and services, each built on first use and then reused (warm Lambda)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.clients = AwsClients(settings)
 
-    def client(self, service: str) -> Any:
-        """A boto3 client with the service's timeouts and retry policy."""
-        import boto3  # deferred: only code paths that talk to AWS pay for botocore
-        from botocore.config import Config
-
-        config = Config(
-            connect_timeout=self.settings.aws_connect_timeout,
-            read_timeout=self.settings.aws_read_timeout,
-            retries={"mode": "standard", "max_attempts": self.settings.aws_max_attempts},
-        )
-        session: Any = boto3.session.Session()
-        return session.client(service, region_name=self.settings.aws_region, config=config)
+    def client(self, service: str, signature_version: str | None = None) -> Any:
+        """The boto3 client of a service, created once per container."""
+        return self.clients(service, signature_version)
 
     @cached_property
     def dynamodb(self) -> Any:
@@ -58,7 +53,8 @@ class Container(OrderServices):
         s = self.settings
         return UserService(
             repo=DynamoUserRepository(self.dynamodb, s.users_table),
-            publisher=SnsPublisher(self.sns),
+            # Lazy: only a create publishes, and reads should not pay for an SNS client.
+            publisher=SnsPublisher(LazyClient(lambda: self.sns)),
             clock=utc_now,
             cursors=CursorCodec(s.cursor_signing_key, "users"),
             user_created_topic=s.user_created_topic_arn,
@@ -67,7 +63,7 @@ class Container(OrderServices):
     @cached_property
     def tokens(self) -> TokenVerifier:
         """The bearer token verifier (its secret and JWKS caches live as long as the container)."""
-        return token_verifier(self.settings)
+        return token_verifier(self.settings, self.clients)
 
     def health(self) -> HealthReport:
         """Status of the backing services."""

@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from app.bootstrap_aws import AwsClients
+from app.bootstrap_events import EventServices
+from app.bootstrap_imports import ImportServices
 from app.services.cursor import CursorCodec
 from app.settings import Settings
 
@@ -24,20 +27,6 @@ if TYPE_CHECKING:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def aws_client(settings: Settings, service: str) -> Any:
-    """A boto3 client with the settings' timeouts and standard retries (with backoff)."""
-    import boto3  # deferred: only code paths that talk to AWS pay for botocore
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=settings.aws_connect_timeout,
-        read_timeout=settings.aws_read_timeout,
-        retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
-    )
-    session: Any = boto3.session.Session()
-    return session.client(service, region_name=settings.aws_region, config=config)
 
 
 class OrderServices:
@@ -117,15 +106,16 @@ class OrderServices:
         )
 
 
-class WorkerContainer(OrderServices):
-    """The order services alone, for workers: no web framework, no auth, no users API."""
+class WorkerContainer(OrderServices, EventServices, ImportServices):
+    """The order and event services, for workers: no web framework, no auth, no users API."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.clients = AwsClients(settings)
 
-    def client(self, service: str) -> Any:
-        """A boto3 client."""
-        return aws_client(self.settings, service)
+    def client(self, service: str, signature_version: str | None = None) -> Any:
+        """The boto3 client of a service, created once per container."""
+        return self.clients(service, signature_version)
 
     @cached_property
     def dynamodb(self) -> Any:

@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     order_workflow_arn: str = "arn:aws:states:us-east-1:123456789012:stateMachine:order-service-order-workflow-dev"
     event_bus_name: str = "order-service-events-dev"
     payment_limit_minor: int = Field(100_000, ge=1)
+    analytics_table: str = "order-service-analytics-dev"
+    notification_topic_arn: str = "arn:aws:sns:us-east-1:123456789012:order-service-notifications-dev"
+    low_stock_threshold: int = Field(5, ge=1)
+    cleanup_requeue_after_minutes: int = Field(15, ge=1)
+    cleanup_expire_after_hours: int = Field(24, ge=1)
+    cleanup_page_size: int = Field(100, ge=1, le=1000)
+
+    imports_bucket: str = "order-service-imports-123456789012-dev"
+    imports_table: str = "order-service-imports-dev"
+    import_continue_queue_url: str = (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/order-service-import-continue-dev"
+    )
+    import_max_bytes: int = Field(50 * 1024 * 1024, ge=1)
+    import_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
+    import_reserve_ms: int = Field(30_000, ge=0)
+    import_chunk_rows: int = Field(99, ge=1, le=99)
 
     cors_allowed_origins: str = "http://localhost:8000"
     cursor_signing_key: str = Field("local-dev-cursor-key", min_length=16)

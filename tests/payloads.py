@@ -196,3 +196,62 @@ def sfn_task_input(order_id: str, error: str | None = None, cause: str = "") -> 
     if error is not None:
         payload["error"] = {"Error": error, "Cause": cause}
     return payload
+
+
+def eventbridge_event(
+    detail_type: str,
+    detail: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    time: str = "2026-11-26T10:00:00Z",
+    source: str = "order-service",
+    bus: str = "order-service-events-dev",
+    rule: str = "order-service-order-processed-dev",
+) -> dict[str, Any]:
+    """An EventBridge event as a rule's Lambda target receives it (the standard envelope)."""
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": ACCOUNT,
+        "time": time,
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{rule}"],
+        "detail": detail,
+    }
+
+
+def s3_object_created(bucket: str, key: str, etag: str, size: int) -> dict[str, Any]:
+    """An S3 ObjectCreated:Put event as Lambda receives it (the key URL-encoded like S3 does)."""
+    from urllib.parse import quote_plus
+
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": "2026-11-26T10:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": f"AWS:{ACCOUNT}"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8"},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "CatalogImportFunctionUpload",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": ACCOUNT},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": etag,
+                        "sequencer": "0A1B2C3D4E5F",
+                    },
+                },
+            }
+        ]
+    }

@@ -14,12 +14,15 @@ from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 
 
-def container() -> Container:
-    """The process-wide container (overridden in tests)."""
+async def container() -> Container:
+    """The process-wide container (overridden in tests).
+
+    Cheap dependencies are `async def`: a plain def would cost a thread-pool hop on every request.
+    """
     return get_container()
 
 
-def users_service(c: Annotated[Container, Depends(container)]) -> UserService:
+async def users_service(c: Annotated[Container, Depends(container)]) -> UserService:
     """The user use cases."""
     return c.users
 
@@ -28,18 +31,20 @@ def users_service(c: Annotated[Container, Depends(container)]) -> UserService:
 bearer = HTTPBearer(auto_error=False, description="A JWT bearer token (locally: `make token`).")
 
 
-def token_verifier(c: Annotated[Container, Depends(container)]) -> TokenVerifier:
+async def token_verifier(c: Annotated[Container, Depends(container)]) -> TokenVerifier:
     """The bearer token verifier."""
     return c.tokens
 
 
-def current_principal(
+async def current_principal(
     verifier: Annotated[TokenVerifier, Depends(token_verifier)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The authenticated caller; 401 without a valid bearer token.
 
-    A plain def on purpose: fetching the secret or the JWKS blocks, so FastAPI runs it in its thread pool.
+    Async like the endpoints, which call AWS in the event loop too: the secret or JWKS is fetched at most
+    once per cache period, while a plain def cost a new thread-pool thread on every Lambda invocation
+    (Mangum runs each event on a fresh event loop), about 1 ms warm (see docs/performance.md).
     """
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("a bearer token is required")
@@ -49,7 +54,7 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def if_match_version(caller: CurrentPrincipal, if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def if_match_version(caller: CurrentPrincipal, if_match: Annotated[str | None, Header()] = None) -> int | None:
     """The version an If-Match header names; None when absent or '*'.
 
     Depends on the caller so that an anonymous request is 401 before its If-Match is judged (not 412).

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api import health, orders, problems, products, users
+from app.api import analytics, health, imports, orders, problems, products, users
 from app.api.middleware import RequestContextMiddleware
 from app.settings import Settings, get_settings
 
@@ -21,8 +21,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     app.include_router(users.router)
+    app.include_router(imports.router)
     app.include_router(products.router)
     app.include_router(orders.router)
+    app.include_router(analytics.router)
     problems.install(app)
     problems.document(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

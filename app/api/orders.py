@@ -18,7 +18,7 @@ from app.services.orders import OrderService
 router = APIRouter(tags=["orders"])
 
 
-def orders_service(c: Annotated[Container, Depends(container)]) -> OrderService:
+async def orders_service(c: Annotated[Container, Depends(container)]) -> OrderService:
     """The order use cases."""
     return c.orders
 

@@ -15,7 +15,7 @@ from app.services.catalog import CatalogService
 router = APIRouter(prefix="/products", tags=["products"])
 
 
-def catalog_service(c: Annotated[Container, Depends(container)]) -> CatalogService:
+async def catalog_service(c: Annotated[Container, Depends(container)]) -> CatalogService:
     """The catalog use cases."""
     return c.catalog
 

@@ -72,4 +72,3 @@ class WorkflowExecutions(Protocol):
 
     def status(self, order_id: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None when no execution exists."""
-

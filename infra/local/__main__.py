@@ -13,6 +13,7 @@ from types import FrameType
 
 from infra.local.cloud import LocalCloud
 from infra.local.env import function_env
+from infra.local.notifications import NotificationPrinter
 from infra.local.provision import provision
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.invoke import invoke_command
@@ -77,11 +78,13 @@ def run(args: argparse.Namespace) -> int:
         env=env,
     )
     runtime = LocalRuntime(stack).start()
+    notifications = NotificationPrinter(stack).start()  # prints each user notification as it arrives
     base = f"http://{args.host}:{args.port}"
     print(f"\n  API        {base}\n  Docs       {base}/docs\n  Local AWS  {cloud.endpoint}\n", flush=True)
     print("  Functions (event-driven, each in its own warm process):", flush=True)
     for line in runtime.describe():
         print(f"    {line}", flush=True)
+    print("    NotificationTopic: printed here as [notification] lines", flush=True)
     print(flush=True)
     stop = threading.Event()
 
@@ -96,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
             break
     # Drain first: in-flight invocations finish while the cloud and the API still answer.
     runtime.stop()
+    notifications.stop()
     api.terminate()
     try:
         api.wait(timeout=10)

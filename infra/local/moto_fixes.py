@@ -9,6 +9,8 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from infra.local import moto_transactions
+
 
 def _send_task_failure(self: Any) -> ActionResult:
     # moto's handler drops `cause`; AWS records it in the TaskFailed event (Catch's $.Cause).
@@ -26,3 +28,4 @@ def apply() -> None:
     # Every failed task state logs a multi-kilobyte dump of the parsed state; the history has the details.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     setattr(StepFunctionResponse, "send_task_failure", _send_task_failure)  # noqa: B010 - mypy forbids assigning a method
+    moto_transactions.apply()

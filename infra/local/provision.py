@@ -44,6 +44,7 @@ def provision(stack: Stack) -> None:
     _topics(stack)
     _buses(stack)
     _secrets(stack)
+    _buckets(stack)
 
 
 def _tables(stack: Stack) -> None:
@@ -85,6 +86,14 @@ def _buses(stack: Stack) -> None:
     events = client(stack, "events")
     for logical in stack.of_type("AWS::Events::EventBus"):
         events.create_event_bus(Name=stack.name(logical))
+
+
+def _buckets(stack: Stack) -> None:
+    # Encryption, public access and lifecycle are the service's defaults locally; S3 notifications are
+    # wired by the runtime (infra/local/runtime/sources/s3.py), and moto does not enforce bucket policies.
+    s3 = client(stack, "s3")
+    for logical in stack.of_type("AWS::S3::Bucket"):
+        s3.create_bucket(Bucket=stack.name(logical))
 
 
 def _secrets(stack: Stack) -> None:

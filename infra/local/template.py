@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import cfn_yaml
+from infra.local import cfn_yaml
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "template.yaml"
 ACCOUNT_ID = "123456789012"
@@ -30,19 +30,7 @@ _NAME_PROPERTY = {
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """Parse a CloudFormation/SAM YAML template, short-form tags included."""
-    data: dict[str, Any] = _plain(cfn_yaml.load(str(path)))
-    return data
-
-
-def _plain(value: Any) -> Any:
-    # cfn-lint returns its own node subclasses; plain containers are easier to compare.
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+    return cfn_yaml.load(path)
 
 
 @dataclass

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 from infra.local.template import ACCOUNT_ID
 
@@ -91,3 +93,40 @@ def eventbridge_event(raw: dict[str, Any], region: str) -> dict[str, Any]:
     merged = {**defaults, **raw}
     ordered = {k: merged[k] for k in ENVELOPE_KEYS if k in merged}
     return {**ordered, **{k: v for k, v in merged.items() if k not in ordered}}
+
+
+def s3_event(record: dict[str, Any], region: str) -> dict[str, Any]:
+    """A Lambda S3 event with one record, in AWS's shape, from the record moto sent to the queue."""
+    s3 = record.get("s3", {})
+    bucket = s3.get("bucket", {})
+    obj = s3.get("object", {})
+    # S3 URL-encodes keys in events like a form ('+' for spaces) but keeps '/'.
+    key = quote_plus(unquote_plus(str(obj.get("key", ""))), safe="/")
+    shaped_object: dict[str, Any] = {"key": key, "size": int(obj.get("size", 0)), "eTag": obj.get("eTag", "")}
+    if obj.get("versionId"):
+        shaped_object["versionId"] = obj["versionId"]
+    shaped_object["sequencer"] = obj.get("sequencer") or f"{time.time_ns():016X}"
+    return {
+        "Records": [
+            {
+                "eventVersion": record.get("eventVersion", "2.1"),
+                "eventSource": "aws:s3",
+                "awsRegion": record.get("awsRegion", region),
+                "eventTime": record.get("eventTime") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "eventName": record.get("eventName", "ObjectCreated:Put"),
+                "userIdentity": {"principalId": f"AWS:{ACCOUNT_ID}"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": uuid.uuid4().hex},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": s3.get("configurationId", ""),
+                    "bucket": {
+                        "name": bucket.get("name", ""),
+                        "ownerIdentity": {"principalId": ACCOUNT_ID},
+                        "arn": bucket.get("arn") or f"arn:aws:s3:::{bucket.get('name', '')}",
+                    },
+                    "object": shaped_object,
+                },
+            }
+        ]
+    }

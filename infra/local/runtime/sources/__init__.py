@@ -1,6 +1,6 @@
 """Event sources of the local runtime, by SAM event type and by resource type.
 
-To wire a new kind (S3 notifications, say), write a module with a factory that returns
+To wire a new kind, write a module with a factory that returns
 `Source` objects (setup() creates local resources, run(stop) delivers events) and add it here.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from infra.local.runtime.sources.base import EventFactory, ResourceFactory, Services, Source
 from infra.local.runtime.sources.eventbridge import function_rule_sources, rule_resource_sources
+from infra.local.runtime.sources.s3 import s3_sources
 from infra.local.runtime.sources.schedule import ScheduleSource, function_schedule_sources
 from infra.local.runtime.sources.sqs import sqs_sources
 
@@ -17,6 +18,7 @@ EVENT_KINDS: dict[str, EventFactory] = {
     "CloudWatchEvent": function_rule_sources,
     "Schedule": function_schedule_sources,
     "ScheduleV2": function_schedule_sources,
+    "S3": s3_sources,
 }
 RESOURCE_KINDS: dict[str, ResourceFactory] = {
     "AWS::Events::Rule": rule_resource_sources,

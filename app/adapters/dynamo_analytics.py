@@ -1,0 +1,156 @@
+"""DynamoDB implementations of AnalyticsStore (Analytics table) and StockWatch (Products table).
+
+Analytics items: `pk = DAY#<yyyy-mm-dd>` with `sk` TOTAL (orders), REVENUE#<currency> (amount) and
+UNITS#<productId> (units), each only ever changed by ADD. `pk = EVENT#<event id>` is the marker that
+makes an event count once: it is put, conditionally, in the same transaction as the ADDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from app.adapters.dynamo import cancellation_codes, error_code, from_item, to_item
+from app.domain.errors import ServiceUnavailable
+from app.services.event_ports import DailyAggregate, Sale
+
+MARKER_TTL = timedelta(days=30)  # far longer than EventBridge retries (24 h at most)
+_FAILED = "ConditionalCheckFailed"
+
+
+def _day_key(day: date) -> str:
+    return f"DAY#{day.isoformat()}"
+
+
+class DynamoAnalytics:
+    """Daily aggregates, counted with atomic ADD, once per event id."""
+
+    def __init__(self, client: Any, table: str, clock: Callable[[], datetime]) -> None:
+        self.client = client
+        self.table = table
+        self.clock = clock
+
+    def record(self, event_id: str, sale: Sale) -> bool:
+        """One transaction: the event's marker (if absent) and every ADD; False if the marker existed."""
+        expires = int((self.clock() + MARKER_TTL).timestamp())
+        marker = {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(
+                    {"pk": f"EVENT#{event_id}", "sk": "EVENT", "day": sale.day.isoformat(), "expiresAt": expires}
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        adds = [
+            self._add(sale.day, "TOTAL", "orders", 1),
+            self._add(sale.day, f"REVENUE#{sale.currency}", "amount", sale.revenue),
+        ]
+        adds += [self._add(sale.day, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
+        try:
+            self.client.transact_write_items(TransactItems=[marker, *adds])
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes[:1] == [_FAILED]:
+                return False
+            if "TransactionConflict" in codes:
+                raise ServiceUnavailable("a concurrent transaction touched the same aggregate, retry") from exc
+            raise
+        return True
+
+    def _add(self, day: date, sk: str, attribute: str, value: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item({"pk": _day_key(day), "sk": sk}),
+                "UpdateExpression": f"ADD {attribute} :v",
+                "ExpressionAttributeValues": to_item({":v": value}),
+            }
+        }
+
+    def days(self, first: date, last: date) -> list[DailyAggregate]:
+        """One Query per day (every page of it), oldest first; days without items are left out."""
+        found: list[DailyAggregate] = []
+        day = first
+        while day <= last:
+            items = self._query(_day_key(day))
+            if items:
+                found.append(_aggregate(day, items))
+            day += timedelta(days=1)
+        return found
+
+    def _query(self, pk: str) -> list[dict[str, Any]]:
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": pk}),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            result = self.client.query(**args)
+            items += [from_item(i) for i in result.get("Items", [])]
+            if "LastEvaluatedKey" not in result:
+                return items
+            args["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+
+def _aggregate(day: date, items: list[dict[str, Any]]) -> DailyAggregate:
+    orders, revenue, units = 0, {}, {}
+    for item in items:
+        kind, _, name = str(item["sk"]).partition("#")
+        if kind == "TOTAL":
+            orders = int(item.get("orders", 0))
+        elif kind == "REVENUE":
+            revenue[name] = int(item.get("amount", 0))
+        elif kind == "UNITS":
+            units[name] = int(item.get("units", 0))
+    return DailyAggregate(day=day, orders=orders, revenue=revenue, units=units)
+
+
+class DynamoStockWatch:
+    """A `lowStockAlert` flag on the product: set when a dip is announced, cleared when stock is back."""
+
+    def __init__(self, client: Any, products_table: str) -> None:
+        self.client = client
+        self.table = products_table
+
+    def mark_low(self, product_id: str, threshold: int) -> int | None:
+        """Set the flag if below the threshold and unset (returns available); else clear it if back above."""
+        key = to_item({"productId": product_id})
+        try:
+            result = self.client.update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression="SET lowStockAlert = :yes",
+                ConditionExpression="available < :t AND attribute_not_exists(lowStockAlert)",
+                ExpressionAttributeValues=to_item({":yes": True, ":t": threshold}),
+                ReturnValues="ALL_NEW",
+            )
+            return int(from_item(result["Attributes"])["available"])
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        self._clear(key, "available >= :t AND attribute_exists(lowStockAlert)", {":t": threshold})
+        return None
+
+    def unmark(self, product_id: str) -> None:
+        """Clear the flag (the announcement failed)."""
+        self._clear(to_item({"productId": product_id}), "attribute_exists(lowStockAlert)", {})
+
+    def _clear(self, key: dict[str, Any], condition: str, values: dict[str, Any]) -> None:
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": "REMOVE lowStockAlert",
+            "ConditionExpression": condition,
+        }
+        if values:
+            args["ExpressionAttributeValues"] = to_item(values)
+        try:
+            self.client.update_item(**args)
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise

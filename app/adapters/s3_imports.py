@@ -1,0 +1,66 @@
+"""S3 and SQS implementations of ImportStore and ContinuationQueue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from app.adapters.dynamo import error_code
+from app.services.import_ports import Download, ObjectChanged, ObjectRef, UploadUrl
+
+CHUNK_BYTES = 64 * 1024
+
+
+class S3ImportStore:
+    """The imports bucket: presigned uploads, and ranged reads pinned to the object's ETag."""
+
+    def __init__(self, client: Any, bucket: str, clock: Callable[[], datetime]) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.clock = clock
+
+    def upload_url(self, key: str, content_length: int, expires_in: int) -> UploadUrl:
+        """A presigned PUT that S3 accepts only as text/csv of exactly `content_length` bytes (both signed)."""
+        url = self.client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentType": "text/csv", "ContentLength": content_length},
+            ExpiresIn=expires_in,
+        )
+        return UploadUrl(url=str(url), expires_at=self.clock() + timedelta(seconds=expires_in))
+
+    def open(self, ref: ObjectRef, offset: int) -> Download:
+        """GetObject from `offset` (Range) only while the object still has the import's ETag (If-Match)."""
+        args: dict[str, Any] = {"Bucket": ref.bucket, "Key": ref.key, "IfMatch": f'"{ref.etag.strip(chr(34))}"'}
+        if offset:
+            args["Range"] = f"bytes={offset}-"
+        try:
+            response = self.client.get_object(**args)
+        except ClientError as exc:
+            if error_code(exc) in ("PreconditionFailed", "412"):
+                raise ObjectChanged(ref.key) from exc
+            raise
+        return Download(str(response.get("ContentType", "")), _chunks(response["Body"]))
+
+
+def _chunks(body: Any) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()
+
+
+class SqsContinuationQueue:
+    """Continuations of imports that ran short of time: the same worker picks them up."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def send(self, import_id: str, ref: ObjectRef) -> None:
+        """Enqueue {importId, bucket, key, eTag, size}; the checkpoint itself stays in DynamoDB."""
+        body = {"importId": import_id, "bucket": ref.bucket, "key": ref.key, "eTag": ref.etag, "size": ref.size}
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))

@@ -1,0 +1,146 @@
+"""`python -m infra.bench`: run every benchmark, print the table and write docs/performance.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from infra.bench import cold, report, warm
+from infra.bench.cost import Invocations, price_per_million
+from infra.bench.stats import Comparison, median
+from infra.bench.world import PRODUCT, World, http_event, sqs_event
+
+OUT = Path("docs/performance.md")
+
+
+def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, object]]:
+    """API, ProcessOrder and ValidateOrder cold starts against their baselines."""
+    extra: dict[str, object] = {}
+    base_dir = str(cold.baselines_dir())
+    get_user = http_event("GET", "/users/ada", world.token())
+    api = cold.Variant("app.lambda_handler", "handler", world.env("ApiFunction"), lambda _: get_user)
+    api_base = cold.Variant(
+        "bench_api_baseline", "handler", {**world.env("ApiFunction"), "PYTHONPATH": base_dir}, lambda _: get_user
+    )
+    ours, base = cold.alternate(api, api_base, runs)
+    assert '"statusCode": 200' in ours[0].reply.replace("'", '"'), ours[0].reply
+    extra["api_rss"] = (median([s.rss_mb for s in ours]), median([s.rss_mb for s in base]))
+    extra["api_imports"] = cold.import_costs(api)
+    results = [Comparison("API cold start (GET /users/{id})", "ms", [s.ms for s in ours], [s.ms for s in base], 1.10)]
+
+    orders = world.place_orders(runs + 2)
+    queue = cold.Variant(
+        "workers.order_queue", "handler", world.env("ProcessOrderFunction"), lambda i: sqs_event(world.stack, orders[i])
+    )
+    results.append(_worker(world, "ProcessOrder cold start (one SQS record)", queue, orders, base_dir, runs))
+    validate = cold.Variant(
+        "workers.order_workflow", "validate_order", world.env("ValidateOrderFunction"), lambda i: {"orderId": orders[0]}
+    )
+    results.append(_worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs))
+    extra["worker_imports"] = cold.import_costs(validate)
+    return results, extra
+
+
+def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base_dir: str, runs: int) -> Comparison:
+    # Record the real handler's AWS requests on its last spare order, then replay them from a bare handler.
+    world.calls.clear()
+    cold.run_once(ours, runs + 1)
+    fn = {"workers.order_queue": "ProcessOrderFunction"}.get(ours.module, "ValidateOrderFunction")
+    replay = world.replay_of(fn)
+    env = {**ours.env, "PYTHONPATH": base_dir, "BENCH_REPLAY": replay}
+    baseline = cold.Variant("bench_worker_baseline", "handler", env, ours.event)
+    a, b = cold.alternate(ours, baseline, runs)
+    notes = [
+        f"{len(json.loads(replay))} AWS requests each",
+        f"peak RSS {median([s.rss_mb for s in a]):.0f} MB vs {median([s.rss_mb for s in b]):.0f} MB",
+    ]
+    return Comparison(name, "ms", [s.ms for s in a], [s.ms for s in b], 1.10, notes)
+
+
+def warm_overhead(world: World, runs: int, total: int) -> Comparison:
+    """API handler p50 (auth, logs, metrics; in-memory data) against a minimal FastAPI + Mangum route."""
+    event = http_event("GET", "/users/ada", world.token())
+    env = {**world.env("ApiFunction"), "JWT_SECRET_ID": "", "JWT_SECRET": world.secret}
+    ours, base = warm.p50_per_process(event, world.secret, env, runs, total)
+    return Comparison(f"Warm p50 per invocation ({total} each)", "µs", ours, base, 1.5)
+
+
+def cost_per_order(world: World, orders: int) -> tuple[list[tuple[str, float, float]], dict[str, int]]:
+    """Place `orders` orders through the API handler, run the pipeline on the local runtime, count and price."""
+    from infra.local.runtime import LocalRuntime
+
+    world.fresh()
+    import app.lambda_handler as api
+
+    sink = Invocations()
+    runtime = LocalRuntime(world.stack, log=sink, poll_seconds=1, retry_delay_seconds=1).start()
+    world.calls.clear()
+    try:
+        for _ in range(orders):
+            started = time.perf_counter()
+            body = {"items": [{"productId": PRODUCT, "quantity": 1}]}
+            reply = api.handler(http_event("POST", "/orders", world.token(), body), None)
+            assert reply["statusCode"] == 202, reply
+            sink.reports.append(("ApiFunction", (time.perf_counter() - started) * 1000, 512))
+        transitions = _wait_succeeded(world, orders)
+    finally:
+        runtime.stop()
+    counts: dict[str, int] = {}
+    for (_, service, operation), n in world.calls.calls.items():
+        counts[f"{service}:{operation}"] = counts.get(f"{service}:{operation}", 0) + n
+    return price_per_million(world.calls, sink.reports, transitions, orders), counts
+
+
+def _wait_succeeded(world: World, orders: int, timeout: float = 180) -> int:
+    from infra.local.provision import client
+
+    sfn = client(world.stack, "stepfunctions")
+    arn = world.stack.ref("OrderWorkflow")
+    deadline = time.monotonic() + timeout
+    while True:
+        done = [e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["status"] != "RUNNING"]
+        if len(done) >= orders:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(done)} of {orders} workflows finished")
+        time.sleep(0.5)
+    assert all(e["status"] == "SUCCEEDED" for e in done), done
+    time.sleep(1)  # the last task's REPORT line
+    entered = 0
+    for execution in done:
+        history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+        entered += sum(1 for e in history if e["type"].endswith("StateEntered"))
+    return entered
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmarks."""
+    parser = argparse.ArgumentParser(prog="python -m infra.bench")
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "15")))
+    parser.add_argument("--warm-total", type=int, default=20_000)
+    parser.add_argument("--orders", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    world = World()
+    try:
+        started = time.monotonic()
+        comparisons, extra = cold_starts(world, args.runs)
+        comparisons.append(warm_overhead(world, args.runs, args.warm_total))
+        costs, counts = cost_per_order(world, args.orders)
+        text = report.render(comparisons, extra, costs, counts, args.orders, args.runs, time.monotonic() - started)
+    finally:
+        world.stop()
+    print(report.table(comparisons))
+    print(report.cost_table(costs))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+"""AWS requests per order, counted end to end on the local cloud, priced from the dated table prices.json."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.iam.recorder import MOTO_PRINCIPAL, parse
+
+PRICES = Path(__file__).with_name("prices.json")
+_REPORT = re.compile(r"^\[(\w+)\] REPORT RequestId: \S+ Duration: ([\d.]+) ms Memory Size: (\d+) MB")
+
+
+@dataclass
+class CallLog:
+    """A LocalCloud observer: (function, service, operation) counts and DynamoDB capacity units."""
+
+    functions: set[str]
+    calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    rru: float = 0.0
+    wru: float = 0.0
+    events: int = 0
+    trace: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, environ: dict[str, Any]) -> None:
+        """Count one request made by one of the template's functions."""
+        try:
+            call = parse(environ)
+        except Exception:  # noqa: BLE001 - never fail the request being served
+            return
+        if call is None or call.principal == MOTO_PRINCIPAL or call.principal not in self.functions:
+            return
+        with self._lock:
+            self.calls[(call.principal, call.service, call.operation)] += 1
+            self.trace.append((call.principal, call.service, call.operation, call.params))
+            if call.service == "dynamodb":
+                reads, writes = capacity(call.operation, call.params)
+                self.rru += reads
+                self.wru += writes
+            if call.service == "events" and call.operation == "PutEvents":
+                self.events += len(call.params.get("Entries", []))
+
+    def clear(self) -> None:
+        """Forget everything counted so far."""
+        with self._lock:
+            self.calls.clear()
+            self.trace.clear()
+            self.rru = self.wru = 0.0
+            self.events = 0
+
+
+def capacity(operation: str, params: dict[str, Any]) -> tuple[float, float]:
+    """On-demand read and write request units of one DynamoDB call (items under 1 KB, as ours are)."""
+    read = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation in ("GetItem", "Query", "Scan"):
+        return read, 0.0
+    if operation == "BatchGetItem":
+        items = params.get("RequestItems", {}).values()
+        return sum(len(t.get("Keys", [])) * (1.0 if t.get("ConsistentRead") else 0.5) for t in items), 0.0
+    if operation == "TransactGetItems":
+        return 2.0 * len(params.get("TransactItems", [])), 0.0
+    if operation == "TransactWriteItems":
+        return 0.0, 2.0 * len(params.get("TransactItems", []))
+    if operation == "BatchWriteItem":
+        return 0.0, float(sum(len(v) for v in params.get("RequestItems", {}).values()))
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return 0.0, 1.0
+    return 0.0, 0.0
+
+
+@dataclass
+class Invocations:
+    """A log sink of the local runtime that keeps each function's REPORT lines (duration, memory)."""
+
+    reports: list[tuple[str, float, int]] = field(default_factory=list)
+
+    def __call__(self, line: str) -> None:
+        """Keep REPORT lines; drop the rest."""
+        match = _REPORT.match(line)
+        if match:
+            self.reports.append((match.group(1), float(match.group(2)), int(match.group(3))))
+
+
+def price_per_million(
+    log: CallLog,
+    invocations: list[tuple[str, float, int]],
+    transitions: int,
+    orders: int,
+    architecture: str = "x86_64",
+) -> list[tuple[str, float, float]]:
+    """(item, quantity per order, USD per million orders), largest first."""
+    p = json.loads(PRICES.read_text())
+    per = 1 / orders
+    lambda_requests = len(invocations) * per
+    gb_seconds = sum(ms / 1000 * mb / 1024 for _, ms, mb in invocations) * per
+    sqs = sum(n for (_, service, _), n in log.calls.items() if service == "sqs") * per + 2  # + ESM receive, delete
+    sns = sum(n for (_, service, op), n in log.calls.items() if service == "sns" and op == "Publish") * per
+    api = sum(1 for name, _, _ in invocations if name == "ApiFunction") * per
+    rows = [
+        ("Lambda requests", lambda_requests, lambda_requests * p["lambda_request_per_million"]),
+        ("Lambda GB-seconds", gb_seconds, gb_seconds * 1e6 * p[f"lambda_gb_second_{architecture}"]),
+        ("API Gateway HTTP API requests", api, api * p["api_gateway_http_request_per_million"]),
+        ("DynamoDB write request units", log.wru * per, log.wru * per * p["dynamodb_write_request_unit_per_million"]),
+        ("DynamoDB read request units", log.rru * per, log.rru * per * p["dynamodb_read_request_unit_per_million"]),
+        ("SQS requests (incl. poller receive+delete)", sqs, sqs * p["sqs_request_per_million"]),
+        (
+            "Step Functions state transitions",
+            transitions * per,
+            transitions * per * 1000 * p["stepfunctions_standard_transition_per_thousand"],
+        ),
+        ("EventBridge events", log.events * per, log.events * per * p["eventbridge_custom_event_per_million"]),
+        ("SNS publishes", sns, sns * p["sns_publish_per_million"]),
+    ]
+    return sorted(rows, key=lambda row: row[2], reverse=True)
+
+
+def prices_as_of() -> str:
+    """The date and source line of the price table."""
+    p = json.loads(PRICES.read_text())
+    return f"{p['region']} list prices as of {p['as_of']} ({p['source']})"

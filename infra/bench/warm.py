@@ -1,0 +1,100 @@
+"""Warm overhead: per-invocation latency of the API handler (auth, logging, metrics; AWS answered by
+in-process fakes) against a minimal async FastAPI + Mangum route, in fresh processes side by side."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from infra.bench.cold import ROOT, _base_env
+
+OURS = """
+import json, sys, time
+from datetime import UTC, datetime
+
+import app.lambda_handler as lambda_handler
+from app.adapters.secrets import StaticSecret
+from app.api import deps
+from app.domain.users import User
+from app.services.cursor import CursorCodec
+from app.services.tokens import SecretKeys, TokenRules, TokenVerifier
+from app.services.users import UserService
+
+out, count, event, secret = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+now = datetime.now(UTC)
+
+
+class Users:
+    # The one repository method GET /users/{id} needs, answered in memory.
+    def get(self, user_id):
+        return User(user_id, "Ada", "ada@example.com", now, now)
+
+
+class Fakes:
+    users = UserService(Users(), None, lambda: now, CursorCodec("k" * 32, "users"), "arn:topic")
+    tokens = TokenVerifier(SecretKeys(StaticSecret(secret)), TokenRules("order-service", "order-service", 30))
+
+
+deps.get_container = lambda: Fakes  # what the process-wide container would be; no dependency_overrides
+handler = lambda_handler.handler
+"""
+
+BASELINE = """
+import json, sys, time
+
+from fastapi import FastAPI
+from mangum import Mangum
+
+out, count, event = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+app = FastAPI()
+
+
+@app.get("/users/{user_id}")
+async def get_user(user_id: str) -> dict:
+    return {"id": user_id, "name": "Ada", "email": "ada@example.com", "version": 1}
+
+
+handler = Mangum(app, lifespan="off")
+"""
+
+LOOP = """
+for _ in range(200):  # warm up
+    assert handler(event, None)["statusCode"] == 200
+samples = []
+for _ in range(count):
+    started = time.perf_counter()
+    reply = handler(event, None)
+    samples.append(time.perf_counter() - started)
+    assert reply["statusCode"] == 200, reply
+samples.sort()
+with open(out, "w") as f:
+    json.dump({"p50_us": samples[len(samples) // 2] * 1e6, "p99_us": samples[int(len(samples) * 0.99)] * 1e6}, f)
+"""
+
+
+def p50_per_process(
+    event: dict[str, object], secret: str, env: dict[str, str], processes: int, total: int
+) -> tuple[list[float], list[float]]:
+    """Median latency (µs) of each fresh process, ours and the baseline interleaved; `total` calls per variant."""
+    per_process = -(-total // processes)
+    ours: list[float] = []
+    base: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
+        out = Path(tmp) / "result.json"
+        for i in range(processes):
+            order = [(OURS, ours), (BASELINE, base)] if i % 2 == 0 else [(BASELINE, base), (OURS, ours)]
+            for script, into in order:
+                args = [str(out), str(per_process), json.dumps(event), secret]
+                subprocess.run(
+                    [sys.executable, "-c", script + LOOP, *args],
+                    env={**_base_env(), **env},
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,  # both pay for their own log writes, as on Lambda
+                    check=True,
+                    timeout=600,
+                )
+                into.append(float(json.loads(out.read_text())["p50_us"]))
+    return ours, base
