@@ -46,10 +46,23 @@ def stack(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     _clear_caches()
 
 
+class Logs(list[str]):
+    """A log sink for the runtime that keeps every line, to assert on."""
+
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
 @pytest.fixture
-def runtime(stack: Stack) -> Iterator[LocalRuntime]:
+def logs() -> Logs:
+    """The runtime's captured log lines."""
+    return Logs()
+
+
+@pytest.fixture
+def runtime(stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
     """Every function of infra/template.yaml running with its event sources (SQS, rules, schedules, workflows)."""
-    local = LocalRuntime(stack, poll_seconds=1, retry_delay_seconds=1).start()
+    local = LocalRuntime(stack, log=logs, poll_seconds=1, retry_delay_seconds=1).start()
     yield local
     local.stop()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,25 +11,9 @@ from fastapi.testclient import TestClient
 from infra.local.provision import client as aws
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack
+from tests.conftest import Logs
 from tests.integration.import_helpers import csv_file, start, upload
 from tests.tokens import Signer
-
-
-class Logs(list[str]):
-    def __call__(self, line: str) -> None:
-        self.append(line)
-
-
-@pytest.fixture
-def logs() -> Logs:
-    return Logs()
-
-
-@pytest.fixture
-def runtime(stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
-    rt = LocalRuntime(stack, log=logs, poll_seconds=1, retry_delay_seconds=1).start()
-    yield rt
-    rt.stop()
 
 
 def finished(client: TestClient, auth: Signer, import_id: str, timeout: float) -> dict[str, Any]:

@@ -20,17 +20,8 @@ from infra.local.provision import client as aws
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.worker import Invocation
 from infra.local.template import Stack
+from tests.conftest import Logs
 from tests.integration.order_helpers import as_function
-
-
-class Logs(list[str]):
-    def __call__(self, line: str) -> None:
-        self.append(line)
-
-
-@pytest.fixture
-def logs() -> Logs:
-    return Logs()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack, load_template
+from tests.conftest import Logs
 
 TEMPLATE = Path(__file__).with_name("template.yaml")
 
@@ -25,16 +26,6 @@ def rt_stack(local_cloud: LocalCloud) -> Stack:
     stack = Stack(load_template(TEMPLATE), local_cloud.endpoint)
     provision(stack)
     return stack
-
-
-class Logs(list[str]):
-    def __call__(self, line: str) -> None:
-        self.append(line)
-
-
-@pytest.fixture
-def logs() -> Logs:
-    return Logs()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack
-from tests.runtime.conftest import Logs
+from tests.conftest import Logs
 
 
 def test_direct_invoke_gives_context_environment_and_prefixed_logs(

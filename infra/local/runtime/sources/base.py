@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -76,3 +78,64 @@ def guarded(services: Services, description: str, stop: threading.Event, step: C
         except Exception as exc:  # noqa: BLE001 - a source must never stop the runtime
             services.log(f"[runtime] {description}: {type(exc).__name__}: {exc}")
             stop.wait(1)
+
+
+# Lambda retries a failed asynchronous invocation twice before discarding it.
+ASYNC_ATTEMPTS = 3
+
+
+class AsyncQueueSource(ABC):
+    """A runtime-owned queue whose messages become asynchronous invocations of one function.
+
+    Subclasses set `services`, `fn`, `queue_name`, `queue_url`, `description`, `sqs` and implement
+    `invoke(message) -> bool`; delivery retries later on error and drops after ASYNC_ATTEMPTS.
+    """
+
+    services: Services
+    fn: Any
+    queue_name: str
+    queue_url: str
+    description: str
+    sqs: Any
+    kind = "event"
+
+    def create_queue(self) -> str:
+        """Create the queue (visibility a little over the function's timeout); return its ARN."""
+        visibility = str(math.ceil(self.fn.timeout) + 5)
+        self.sqs.create_queue(QueueName=self.queue_name, Attributes={"VisibilityTimeout": visibility})
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        return str(attributes["Attributes"]["QueueArn"])
+
+    @abstractmethod
+    def invoke(self, message: dict[str, Any]) -> bool:
+        """Invoke the function for one queue message; True when every invocation succeeded."""
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver each message as an asynchronous invocation until stopped."""
+        guarded(self.services, self.description, stop, self.poll_once)
+
+    def poll_once(self) -> None:
+        """Receive what arrived and deliver it."""
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=self.services.poll_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        )
+        for message in response.get("Messages", []):
+            self.deliver(message)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Invoke; on error retry later, as Lambda's asynchronous invocation does, then drop."""
+        ok = self.invoke(message)
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        if ok or attempts >= ASYNC_ATTEMPTS:
+            if not ok:
+                self.services.log(f"[{self.fn.logical_id}] {self.kind} dropped after {attempts} attempts")
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return
+        self.sqs.change_message_visibility(
+            QueueUrl=self.queue_url,
+            ReceiptHandle=message["ReceiptHandle"],
+            VisibilityTimeout=self.services.retry_delay_seconds * attempts,
+        )

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
-import threading
 from typing import Any
 
 from infra.local.runtime.events import eventbridge_event
 from infra.local.runtime.functions import FunctionSpec
-from infra.local.runtime.sources.base import Services, Source, guarded
+from infra.local.runtime.sources.base import AsyncQueueSource, Services, Source
 
-# Lambda retries a failed asynchronous invocation twice before discarding it.
-ASYNC_ATTEMPTS = 3
 _TARGET_INPUT_KEYS = ("Input", "InputPath", "InputTransformer")
 
 
@@ -22,7 +18,7 @@ def bus_name(value: Any) -> str:
     return text.split("event-bus/", 1)[1] if text.startswith("arn:") else text
 
 
-class RuleSource:
+class RuleSource(AsyncQueueSource):
     """Creates one rule on its bus and delivers what it matches to one function."""
 
     def __init__(
@@ -45,11 +41,7 @@ class RuleSource:
 
     def setup(self) -> None:
         """The queue, then the rule with the template's pattern, then the target."""
-        visibility = str(math.ceil(self.fn.timeout) + 5)
-        self.sqs.create_queue(QueueName=self.queue_name, Attributes={"VisibilityTimeout": visibility})
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        queue_arn = self.create_queue()
         events = self.services.client("events")
         events.put_rule(**self.rule)
         target = {"Id": self.target.get("Id", self.fn.logical_id), "Arn": queue_arn}
@@ -58,35 +50,9 @@ class RuleSource:
             Rule=self.rule["Name"], EventBusName=self.rule["EventBusName"], Targets=[target, *self.other_targets]
         )
 
-    def run(self, stop: threading.Event) -> None:
-        """Deliver each matched event as one asynchronous invocation."""
-        guarded(self.services, self.description, stop, self.poll_once)
-
-    def poll_once(self) -> None:
-        """Receive what arrived and deliver it, one event per invocation."""
-        response = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=self.services.poll_seconds,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        for message in response.get("Messages", []):
-            self.deliver(message)
-
-    def deliver(self, message: dict[str, Any]) -> None:
-        """Invoke; on error retry later, as Lambda's asynchronous invocation does."""
-        outcome = self.services.invoke(self.fn.logical_id, self.event_of(message["Body"]))
-        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-        if outcome.ok or attempts >= ASYNC_ATTEMPTS:
-            if not outcome.ok:
-                self.services.log(f"[{self.fn.logical_id}] event dropped after {attempts} attempts")
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            return
-        self.sqs.change_message_visibility(
-            QueueUrl=self.queue_url,
-            ReceiptHandle=message["ReceiptHandle"],
-            VisibilityTimeout=self.services.retry_delay_seconds * attempts,
-        )
+    def invoke(self, message: dict[str, Any]) -> bool:
+        """One invocation with the event in its EventBridge envelope."""
+        return self.services.invoke(self.fn.logical_id, self.event_of(message["Body"])).ok
 
     def event_of(self, body: str) -> Any:
         """The standard envelope, or the target's own input when the template transforms it."""

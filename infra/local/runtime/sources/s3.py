@@ -8,14 +8,11 @@ standard S3 event, retried twice on error like Lambda's asynchronous invocations
 from __future__ import annotations
 
 import json
-import math
-import threading
 from typing import Any
 
 from infra.local.runtime.events import s3_event
 from infra.local.runtime.functions import FunctionSpec
-from infra.local.runtime.sources.base import Services, Source, guarded
-from infra.local.runtime.sources.eventbridge import ASYNC_ATTEMPTS
+from infra.local.runtime.sources.base import AsyncQueueSource, Services, Source
 
 _NOTIFICATION_KEYS = (
     "QueueConfigurations",
@@ -25,8 +22,10 @@ _NOTIFICATION_KEYS = (
 )
 
 
-class S3Source:
+class S3Source(AsyncQueueSource):
     """One `S3` event of one function: the bucket's notification, through a runtime queue."""
+
+    kind = "S3 event"
 
     def __init__(self, services: Services, fn: FunctionSpec, name: str, props: dict[str, Any]) -> None:
         resolved = services.stack.resolve(props)
@@ -44,11 +43,7 @@ class S3Source:
 
     def setup(self) -> None:
         """The queue, then the bucket's notification to it (added to any the bucket has)."""
-        visibility = str(math.ceil(self.fn.timeout) + 5)
-        self.sqs.create_queue(QueueName=self.queue_name, Attributes={"VisibilityTimeout": visibility})
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        queue_arn = self.create_queue()
         s3 = self.services.client("s3")
         current = s3.get_bucket_notification_configuration(Bucket=self.bucket)
         config = {k: current[k] for k in _NOTIFICATION_KEYS if k in current}
@@ -58,38 +53,13 @@ class S3Source:
         config["QueueConfigurations"] = [*config.get("QueueConfigurations", []), queue]
         s3.put_bucket_notification_configuration(Bucket=self.bucket, NotificationConfiguration=config)
 
-    def run(self, stop: threading.Event) -> None:
-        """Deliver each notification as one asynchronous invocation."""
-        guarded(self.services, self.description, stop, self.poll_once)
-
-    def poll_once(self) -> None:
-        """Receive what arrived and deliver it."""
-        response = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=self.services.poll_seconds,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        for message in response.get("Messages", []):
-            self.deliver(message)
-
-    def deliver(self, message: dict[str, Any]) -> None:
-        """Invoke once per record; on error retry later, then drop with a log line."""
+    def invoke(self, message: dict[str, Any]) -> bool:
+        """One invocation per record, in the standard S3 event shape."""
         body = json.loads(message["Body"])
         records = body.get("Records", []) if isinstance(body, dict) else []
         # S3 sends one s3:TestEvent (no Records) when the configuration is saved: nothing to deliver.
-        ok = all(self.services.invoke(self.fn.logical_id, s3_event(r, self.services.stack.region)).ok for r in records)
-        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-        if ok or attempts >= ASYNC_ATTEMPTS:
-            if not ok:
-                self.services.log(f"[{self.fn.logical_id}] S3 event dropped after {attempts} attempts")
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            return
-        self.sqs.change_message_visibility(
-            QueueUrl=self.queue_url,
-            ReceiptHandle=message["ReceiptHandle"],
-            VisibilityTimeout=self.services.retry_delay_seconds * attempts,
-        )
+        region = self.services.stack.region
+        return all(self.services.invoke(self.fn.logical_id, s3_event(r, region)).ok for r in records)
 
 
 def s3_sources(services: Services, fn: FunctionSpec, name: str, props: dict[str, Any]) -> list[Source]:
