@@ -7,6 +7,7 @@ API (through app.api.deps) and by the Lambda authorizer (workers/authorizer.py).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -80,16 +81,42 @@ class TokenRules:
 
 
 class TokenVerifier:
-    """Turns a bearer token into a Principal, or raises Unauthenticated."""
+    """Turns a bearer token into a Principal, or raises Unauthenticated.
 
-    def __init__(self, keys: KeySource, rules: TokenRules, clock: Callable[[], float] = time.time) -> None:
+    A warm function sees the same token on every request of a session, so successful
+    verifications are remembered for a short while (never past the token's expiry), as API
+    Gateway's authorizer cache does; the signature check is the costliest step of a request.
+    """
+
+    def __init__(
+        self,
+        keys: KeySource,
+        rules: TokenRules,
+        clock: Callable[[], float] = time.time,
+        remember_seconds: float = 60.0,
+        remember_max: int = 1024,
+    ) -> None:
         self.keys = keys
         self.rules = rules
         self.clock = clock
+        self.remember_seconds = remember_seconds
+        self.remember_max = remember_max
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token."""
-        return principal_from_claims(self.claims(token))
+        now = self.clock()
+        remembered = self._verified.get(token)
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        claims = self.claims(token)
+        principal = principal_from_claims(claims)
+        # Until the earlier of the token's expiry and the memory window (a rotated key takes effect then).
+        until = min(float(claims["exp"]), now + self.remember_seconds)
+        self._verified[token] = (principal, until)
+        if len(self._verified) > self.remember_max:
+            self._verified.popitem(last=False)
+        return principal
 
     def claims(self, token: str) -> dict[str, Any]:
         """The verified claims of a token."""

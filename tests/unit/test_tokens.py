@@ -243,3 +243,61 @@ def test_a_broken_key_set_later_keeps_the_good_one() -> None:
 def test_missing_secret_is_unavailable() -> None:
     with pytest.raises(ServiceUnavailable):
         StaticSecret(None).secret()
+
+
+class CountingSecret(StaticSecret):
+    """A secret source that counts how often verification needed the key."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.reads = 0
+
+    def secret(self) -> str:
+        self.reads += 1
+        return super().secret()
+
+
+def remembering_verifier(clock: Clock, **kwargs: Any) -> tuple[TokenVerifier, CountingSecret]:
+    source = CountingSecret(SECRET)
+    verifier = TokenVerifier(SecretKeys(source), TokenRules(ISSUER, AUDIENCE, 30), clock=clock, **kwargs)
+    return verifier, source
+
+
+def test_a_verified_token_is_remembered_for_the_window_only() -> None:
+    clock = Clock()
+    clock.now = time.time()
+    verifier, source = remembering_verifier(clock, remember_seconds=60)
+    token = hs256("ada", email="ada@example.com")
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first
+    assert source.reads == 1
+    clock.now += 61
+    assert verifier.verify(token) == first
+    assert source.reads == 2
+
+
+def test_a_remembered_token_still_expires() -> None:
+    clock = Clock()
+    clock.now = time.time()
+    verifier, source = remembering_verifier(clock, remember_seconds=3600)
+    token = hs256("ada", exp=int(clock.now) + 10)
+    verifier.verify(token)
+    clock.now += 11  # past exp but within the 30 s leeway: verified again, not served from memory
+    verifier.verify(token)
+    assert source.reads == 2
+
+
+def test_failures_are_not_remembered_and_memory_is_bounded() -> None:
+    clock = Clock()
+    clock.now = time.time()
+    verifier, source = remembering_verifier(clock, remember_max=2)
+    bad = tamper(hs256("ada"))
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            verifier.verify(bad)
+    assert source.reads == 2
+    tokens = [hs256(f"user-{i}") for i in range(3)]
+    for token in tokens:
+        verifier.verify(token)
+    verifier.verify(tokens[0])  # the oldest was evicted: verified again
+    assert source.reads == 2 + 3 + 1
