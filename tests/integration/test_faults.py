@@ -301,3 +301,64 @@ def test_worker_crash_midway_redelivers_the_batch_and_each_order_is_processed_on
     assert queue_depth(stack) == 0
     assert executions(stack) == sorted(ids)  # one workflow per order, not six
     assert statuses(stack, monkeypatch, ids) == {OrderStatus.PROCESSING}
+
+
+class SnsOutage:
+    """A botocore `before-send` hook: SNS (a query/XML protocol) answers 500 InternalError while down."""
+
+    def __init__(self) -> None:
+        self.down, self.attempts = True, 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if not self.down:
+            return None
+        self.attempts += 1
+        body = (
+            b'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Receiver</Type>'
+            b"<Code>InternalError</Code><Message>SNS is down</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        )
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "text/xml"
+        return AWSResponse(request.url, 500, headers, _Raw(body))
+
+
+def test_sns_failure_in_the_events_consumer_is_retried_without_double_counting(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SNS down for a whole invocation: the consumer raises (Lambda retries it), the retry counts nothing twice."""
+    import workers.common
+    import workers.order_events
+    from tests.integration.event_helpers import as_worker, drain, subscribe_queue
+    from tests.payloads import LambdaContext, eventbridge_event
+
+    notifications = subscribe_queue(stack)
+    as_worker(stack, monkeypatch, "OrderEventsFunction")
+    detail = {
+        "version": 1,
+        "orderId": "o-sns",
+        "userId": "ada",
+        "status": "CONFIRMED",
+        "items": [{"productId": "mug", "quantity": 3, "unitPrice": 700}],
+        "total": 2100,
+        "currency": "USD",
+        "reason": None,
+    }
+    event = eventbridge_event("OrderProcessed", detail)
+    outage = SnsOutage()
+    workers.common.services().client("sns").meta.events.register("before-send.sns.Publish", outage)
+
+    with pytest.raises(Exception, match="InternalError"):
+        workers.order_events.order_processed(event, LambdaContext())
+    assert outage.attempts == get_settings().aws_max_attempts  # the SDK retried before giving up
+
+    outage.down = False  # SNS is back: the asynchronous invocation is retried with the same event
+    retried = workers.order_events.order_processed(event, LambdaContext())
+
+    assert retried["counted"] is False  # the first attempt already counted it
+    items = aws(stack, "dynamodb").scan(TableName=stack.name("AnalyticsTable"))["Items"]
+    totals = [i for i in items if i["sk"]["S"] == "TOTAL"]
+    assert [t["orders"] for t in totals] == [{"N": "1"}]
+    assert [i["units"] for i in items if i["sk"]["S"] == "UNITS#mug"] == [{"N": "3"}]
+    (message,) = drain(stack, notifications, 1)
+    assert message["Subject"] == "Order Confirmation"
+    assert drain(stack, notifications, 1, timeout=1) == []
