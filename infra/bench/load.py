@@ -172,7 +172,9 @@ def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
 def _print(summary: dict[str, Any], orders: dict[str, dict[str, Any]], problems: list[str]) -> None:
     statuses: dict[str, int] = {}
     for order in orders.values():
-        statuses[order["status"]] = statuses.get(order["status"], 0) + 1
+        # FAILED orders are counted by reason: a load run should show why orders fail, not only how many.
+        key = f"FAILED({order.get('reason')})" if order["status"] == "FAILED" else order["status"]
+        statuses[key] = statuses.get(key, 0) + 1
     print("\n== make load ==")
     s = summary
     print(f"requests {s['requests']}  {s['rps']:.1f} req/s  p50 {s['p50']} ms  p95 {s['p95']} ms  p99 {s['p99']} ms")
