@@ -10,15 +10,13 @@ from app.adapters.dynamo_users import DynamoUserRepository
 from app.adapters.health import DynamoTableProbe, SnsTopicProbe
 from app.adapters.sns import SnsPublisher
 from app.bootstrap_auth import token_verifier
-from app.bootstrap_aws import AwsClients, LazyClient
-from app.bootstrap_events import EventServices
-from app.bootstrap_imports import ImportServices
-from app.bootstrap_orders import OrderServices
+from app.bootstrap_aws import LazyClient
+from app.bootstrap_orders import WorkerContainer
 from app.services.cursor import CursorCodec
 from app.services.health import HealthReport, check_health
 from app.services.tokens import TokenVerifier
 from app.services.users import UserService
-from app.settings import Settings, get_settings
+from app.settings import get_settings
 
 
 def utc_now() -> datetime:
@@ -26,21 +24,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Container(OrderServices, EventServices, ImportServices):
-    """Clients and services, each built on first use and then reused (warm Lambda)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.clients = AwsClients(settings)
-
-    def client(self, service: str, signature_version: str | None = None) -> Any:
-        """The boto3 client of a service, created once per container."""
-        return self.clients(service, signature_version)
-
-    @cached_property
-    def dynamodb(self) -> Any:
-        """The DynamoDB client."""
-        return self.client("dynamodb")
+class Container(WorkerContainer):
+    """The workers' services plus the API's own (users, tokens, health), each built on first use."""
 
     @cached_property
     def sns(self) -> Any:

@@ -1,4 +1,4 @@
-"""Builds the catalog and order services; app.bootstrap.Container mixes this in.
+"""Builds the catalog and order services; WorkerContainer (and app.bootstrap.Container, its subclass) hold them.
 
 Adapters are imported inside each property so that a worker loads only what it uses.
 """
@@ -32,7 +32,7 @@ def _now() -> datetime:
 class OrderServices:
     """Catalog, orders, dispatcher and workflow, each built on first use."""
 
-    # Provided by app.bootstrap.Container.
+    # Provided by WorkerContainer.
     settings: Settings
     dynamodb: Any
     client: Callable[[str], Any]

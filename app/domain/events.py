@@ -32,31 +32,29 @@ class OrderLineV1(BaseModel):
     unitPrice: int = Field(ge=0)
 
 
-class OrderProcessed(Contract):
+class OrderOutcome(Contract):
+    """Fields shared by the events that report how an order ended."""
+
+    version: Literal[1] = 1
+    orderId: str = Field(min_length=1)
+    userId: str = Field(min_length=1)
+    status: str
+    items: list[OrderLineV1] = Field(min_length=1)
+    total: int = Field(ge=0, description="Minor units of `currency`")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class OrderProcessed(OrderOutcome):
     """An order was paid and its stock sold (status CONFIRMED)."""
 
     DETAIL_TYPE: ClassVar[str] = "OrderProcessed"
-    version: Literal[1] = 1
-    orderId: str = Field(min_length=1)
-    userId: str = Field(min_length=1)
-    status: str
-    items: list[OrderLineV1] = Field(min_length=1)
-    total: int = Field(ge=0, description="Minor units of `currency`")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
     reason: str | None = None
 
 
-class OrderFailed(Contract):
+class OrderFailed(OrderOutcome):
     """An order reached FAILED; `reason` is the error that stopped it (e.g. PaymentFailed, Expired)."""
 
     DETAIL_TYPE: ClassVar[str] = "OrderFailed"
-    version: Literal[1] = 1
-    orderId: str = Field(min_length=1)
-    userId: str = Field(min_length=1)
-    status: str
-    items: list[OrderLineV1] = Field(min_length=1)
-    total: int = Field(ge=0, description="Minor units of `currency`")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
     reason: str = Field(min_length=1)
 
 
