@@ -7,7 +7,7 @@ fails when a committed schema drifts from its model. A breaking change means a n
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,27 +88,22 @@ def _lines(order: Order) -> list[OrderLineV1]:
     return [OrderLineV1(productId=x.product_id, quantity=x.quantity, unitPrice=x.unit_price) for x in order.lines]
 
 
+def _outcome(order: Order) -> dict[str, Any]:
+    return {
+        "orderId": order.id,
+        "userId": order.user_id,
+        "status": order.status.value,
+        "items": _lines(order),
+        "total": order.total.amount,
+        "currency": order.currency,
+    }
+
+
 def order_processed(order: Order) -> OrderProcessed:
     """The OrderProcessed event of a confirmed order."""
-    return OrderProcessed(
-        orderId=order.id,
-        userId=order.user_id,
-        status=order.status.value,
-        items=_lines(order),
-        total=order.total.amount,
-        currency=order.currency,
-        reason=order.reason,
-    )
+    return OrderProcessed(**_outcome(order), reason=order.reason)
 
 
 def order_failed(order: Order) -> OrderFailed:
     """The OrderFailed event of a failed order."""
-    return OrderFailed(
-        orderId=order.id,
-        userId=order.user_id,
-        status=order.status.value,
-        items=_lines(order),
-        total=order.total.amount,
-        currency=order.currency,
-        reason=order.reason or "Unknown",
-    )
+    return OrderFailed(**_outcome(order), reason=order.reason or "Unknown")

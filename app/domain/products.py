@@ -7,6 +7,7 @@ from datetime import datetime
 
 from app.domain.errors import ValidationError
 from app.domain.money import Money
+from app.domain.text import trimmed
 
 NAME_MAX = 200
 RESTOCK_MAX = 1_000_000
@@ -29,13 +30,7 @@ class Product:
 
 def normalise_product_name(name: str) -> str:
     """Trim a product name and check its length."""
-    trimmed = name.strip()
-    if not 1 <= len(trimmed) <= NAME_MAX:
-        raise ValidationError(
-            f"name must be 1-{NAME_MAX} characters",
-            [{"field": "name", "message": f"must be 1-{NAME_MAX} characters after trimming"}],
-        )
-    return trimmed
+    return trimmed(name, "name", NAME_MAX)
 
 
 def check_restock(quantity: int) -> int:

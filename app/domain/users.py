@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.domain.errors import ValidationError
+from app.domain.text import trimmed
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -39,13 +40,7 @@ class User:
 
 def normalise_name(name: str) -> str:
     """Trim a name and check its length."""
-    trimmed = name.strip()
-    if not 1 <= len(trimmed) <= NAME_MAX:
-        raise ValidationError(
-            f"name must be 1-{NAME_MAX} characters",
-            [{"field": "name", "message": f"must be 1-{NAME_MAX} characters after trimming"}],
-        )
-    return trimmed
+    return trimmed(name, "name", NAME_MAX)
 
 
 def normalise_email(email: str) -> str:
