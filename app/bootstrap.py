@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 
-from app.adapters.dynamo_users import DynamoUserRepository
 from app.adapters.health import DynamoTableProbe, SnsTopicProbe
 from app.adapters.sns import SnsPublisher
 from app.bootstrap_auth import token_verifier
@@ -37,11 +36,11 @@ class Container(WorkerContainer):
         """The user use cases."""
         s = self.settings
         return UserService(
-            repo=DynamoUserRepository(self.dynamodb, s.users_table),
+            repo=self.user_repo,
             # Lazy: only a create publishes, and reads should not pay for an SNS client.
             publisher=SnsPublisher(LazyClient(lambda: self.sns)),
             clock=utc_now,
-            cursors=CursorCodec(s.cursor_signing_key, "users"),
+            cursors=CursorCodec(self.cursor_key, "users"),
             user_created_topic=s.user_created_topic_arn,
         )
 

@@ -24,15 +24,48 @@ def secret_source(settings: Settings, clients: Callable[[str], Any]) -> SecretSo
     return StaticSecret(settings.jwt_secret.get_secret_value() if settings.jwt_secret else None)
 
 
+# Outside AWS only (Settings refuses plain secrets there): lets a bare `uvicorn` or a test list pages.
+LOCAL_CURSOR_KEY = "local-dev-cursor-key-never-used-in-aws"
+
+
+def cursor_key(settings: Settings, clients: Callable[[str], Any]) -> Callable[[], str]:
+    """The pagination cursors' HMAC key: Secrets Manager when an id is configured, else the local value."""
+    secret_id = settings.cursor_key_secret_id
+    if secret_id:
+        # Built on the first cursor: a request that lists nothing pays for no Secrets Manager client.
+        made: list[SecretsManagerSecret] = []
+
+        def from_secrets_manager() -> str:
+            if not made:
+                made.append(
+                    SecretsManagerSecret(
+                        clients("secretsmanager"), secret_id, settings.jwt_secret_max_age, "the cursor key"
+                    )
+                )
+            return made[0].secret()
+
+        return from_secrets_manager
+    if settings.cursor_signing_key is not None:
+        return StaticSecret(settings.cursor_signing_key.get_secret_value(), "cursor signing key").secret
+    return StaticSecret(None if settings.in_aws else LOCAL_CURSOR_KEY, "cursor signing key").secret
+
+
 def key_source(settings: Settings, clients: Callable[[str], Any]) -> KeySource:
     """HS256 keys in secret mode, the issuer's JWKS in cognito mode."""
     if settings.auth_mode == "cognito":
         jwks = HttpJwks(settings.jwks_endpoint, settings.jwks_timeout)
-        return JwksKeys(JwksCache(jwks, settings.jwks_min_refetch_seconds))
+        return JwksKeys(
+            JwksCache(jwks, settings.jwks_min_refetch_seconds, max_age_seconds=settings.jwks_max_age_seconds)
+        )
     return SecretKeys(secret_source(settings, clients))
 
 
 def token_verifier(settings: Settings, clients: Callable[[str], Any] | None = None) -> TokenVerifier:
     """The verifier the settings describe."""
-    rules = TokenRules(settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway_seconds)
+    rules = TokenRules(
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.jwt_leeway_seconds,
+        email_verified_claim_required=settings.auth_mode == "cognito",
+    )
     return TokenVerifier(key_source(settings, clients or AwsClients(settings)), rules)

@@ -17,12 +17,16 @@ from app.services.cursor import CursorCodec
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from app.adapters.dynamo_inventory import DynamoInventory
     from app.adapters.dynamo_orders import DynamoOrderRepository
     from app.adapters.dynamo_products import DynamoProductRepository
+    from app.adapters.dynamo_users import DynamoUserRepository
+    from app.adapters.messaging import EventBridgePublisher
     from app.adapters.payments import SimulatedPaymentGateway
     from app.services.catalog import CatalogService
     from app.services.order_workflow import OrderDispatcher, OrderWorkflow
     from app.services.orders import OrderService
+    from app.services.reconcile import OrderReconciler
 
 
 def _now() -> datetime:
@@ -36,6 +40,20 @@ class OrderServices:
     settings: Settings
     dynamodb: Any
     client: Callable[[str], Any]
+
+    @cached_property
+    def cursor_key(self) -> Callable[[], str]:
+        """The pagination cursors' key (read from Secrets Manager on first use in AWS)."""
+        from app.bootstrap_auth import cursor_key
+
+        return cursor_key(self.settings, self.client)
+
+    @cached_property
+    def user_repo(self) -> DynamoUserRepository:
+        """Users table."""
+        from app.adapters.dynamo_users import DynamoUserRepository
+
+        return DynamoUserRepository(self.dynamodb, self.settings.users_table)
 
     @cached_property
     def product_repo(self) -> DynamoProductRepository:
@@ -65,7 +83,7 @@ class OrderServices:
         """Catalog use cases."""
         from app.services.catalog import CatalogService
 
-        return CatalogService(self.product_repo, _now, CursorCodec(self.settings.cursor_signing_key, "products"))
+        return CatalogService(self.product_repo, _now, CursorCodec(self.cursor_key, "products"))
 
     @cached_property
     def orders(self) -> OrderService:
@@ -75,7 +93,7 @@ class OrderServices:
 
         s = self.settings
         queue = SqsOrderQueue(self.client("sqs"), s.order_queue_url)
-        return OrderService(self.order_repo, self.product_repo, queue, _now, s.cursor_signing_key)
+        return OrderService(self.order_repo, self.product_repo, queue, _now, self.cursor_key, self.user_repo)
 
     @cached_property
     def order_dispatcher(self) -> OrderDispatcher:
@@ -87,23 +105,40 @@ class OrderServices:
         return OrderDispatcher(self.order_repo, starter, _now)
 
     @cached_property
+    def inventory(self) -> DynamoInventory:
+        """Stock moves, each in one transaction with the order's own record."""
+        from app.adapters.dynamo_inventory import DynamoInventory
+
+        return DynamoInventory(self.dynamodb, self.settings.products_table, self.order_repo)
+
+    @cached_property
+    def order_bus(self) -> EventBridgePublisher:
+        """The order events bus."""
+        from app.adapters.messaging import EventBridgePublisher
+
+        return EventBridgePublisher(self.client("events"), self.settings.event_bus_name)
+
+    @cached_property
     def order_workflow(self) -> OrderWorkflow:
         """The workflow's task use cases."""
-        from app.adapters.dynamo_inventory import DynamoInventory
-        from app.adapters.dynamo_users import DynamoUserRepository
-        from app.adapters.messaging import EventBridgePublisher
         from app.services.order_workflow import OrderWorkflow
 
-        s = self.settings
         return OrderWorkflow(
             orders=self.order_repo,
             products=self.product_repo,
-            users=DynamoUserRepository(self.dynamodb, s.users_table),
-            inventory=DynamoInventory(self.dynamodb, s.products_table, self.order_repo),
+            users=self.user_repo,
+            inventory=self.inventory,
             payments=self.payments,
-            events=EventBridgePublisher(self.client("events"), s.event_bus_name),
+            events=self.order_bus,
             clock=_now,
         )
+
+    @cached_property
+    def order_reconciler(self) -> OrderReconciler:
+        """Settles orders whose workflow execution ended abnormally."""
+        from app.services.reconcile import OrderReconciler
+
+        return OrderReconciler(self.order_repo, self.inventory, self.payments, self.order_bus, _now)
 
 
 class WorkerContainer(OrderServices, EventServices, ImportServices):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.main import create_app
-from app.observability import logger
+from app.api.problems import PROBLEM
+from app.observability import logger, traced
 
 
 class StagePrefix:
@@ -36,9 +38,11 @@ class StagePrefix:
 
 
 app = create_app()
-_asgi = Mangum(StagePrefix(app), lifespan="off")
+# Mangum base64-encodes any type it does not know as text; problem+json is text.
+_asgi = Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler."""
     logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))

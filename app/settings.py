@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(99, ge=1, le=99)
 
     cors_allowed_origins: str = "http://localhost:8000"
-    cursor_signing_key: str = Field("local-dev-cursor-key", min_length=16)
+    # Secret-like settings: in AWS each comes from Secrets Manager (a *_SECRET_ID the template generates);
+    # the plain values are for local development only, and the dev fallback never leaves this machine.
+    cursor_signing_key: SecretStr | None = Field(None, min_length=16)
+    cursor_key_secret_id: str | None = None
     max_body_bytes: int = 1_048_576
     page_size_max: int = 100
 
@@ -61,11 +64,32 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(30, ge=0, le=300, alias="JWT_LEEWAY_SECONDS")
     jwks_url: str | None = Field(None, alias="JWKS_URL")
     jwks_min_refetch_seconds: float = Field(60.0, ge=0, alias="JWKS_MIN_REFETCH_SECONDS")
+    jwks_max_age_seconds: float = Field(300.0, ge=0, alias="JWKS_MAX_AGE_SECONDS")
     jwks_timeout: float = Field(3.0, gt=0, alias="JWKS_TIMEOUT")
+
+    import_stall_minutes: int = Field(60, ge=1)
+
+    aws_lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
 
     aws_connect_timeout: float = 2.0
     aws_read_timeout: float = 10.0
     aws_max_attempts: int = 3
+
+    @model_validator(mode="after")
+    def _no_plain_secrets_in_aws(self) -> Settings:
+        """In AWS, refuse to start with a secret given in plain text or left to a development default."""
+        if not self.in_aws:
+            return self
+        if self.jwt_secret is not None:
+            raise ValueError("JWT_SECRET must not be set in AWS: give JWT_SECRET_ID (Secrets Manager) instead")
+        if self.cursor_signing_key is not None:
+            raise ValueError("CURSOR_SIGNING_KEY must not be set in AWS: give CURSOR_KEY_SECRET_ID instead")
+        return self
+
+    @property
+    def in_aws(self) -> bool:
+        """Running in a real Lambda environment: in Lambda, and not pointed at the local cloud."""
+        return bool(self.aws_lambda_function_name) and not self.aws_endpoint_url
 
     @property
     def jwks_endpoint(self) -> str:

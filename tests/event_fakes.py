@@ -18,10 +18,10 @@ class InMemoryAnalytics:
     seen: set[str] = field(default_factory=set)
     days_: dict[date, DailyAggregate] = field(default_factory=dict)
 
-    def record(self, event_id: str, sale: Sale) -> bool:
-        if event_id in self.seen:
+    def record(self, sale_id: str, sale: Sale) -> bool:
+        if sale_id in self.seen:
             return False
-        self.seen.add(event_id)
+        self.seen.add(sale_id)
         old = self.days_.get(sale.day, DailyAggregate(day=sale.day))
         revenue = dict(old.revenue)
         revenue[sale.currency] = revenue.get(sale.currency, 0) + sale.revenue
@@ -72,7 +72,10 @@ class PagedStaleOrders:
         chosen = rest[:limit]
         unfinished = (OrderStatus.PENDING, OrderStatus.PROCESSING)
         items = [
-            o for i in chosen if (o := self.orders.orders[i]).status in unfinished and o.created_at < created_before
+            o
+            for i in chosen
+            if ((o := self.orders.orders[i]).status in unfinished and o.created_at < created_before)
+            or (o.outbox is not None and o.updated_at < created_before)
         ]
         return Page(items=items, next_key={"orderId": chosen[-1]} if len(rest) > limit else None)
 

@@ -194,6 +194,11 @@ class InMemoryOrders:
         self.orders[order_id] = order
         return order
 
+    def clear_outbox(self, order_id: str, event: str) -> None:
+        order = self._must(order_id)
+        if order.outbox == event:
+            self.orders[order_id] = replace(order, outbox=None)
+
 
 @dataclass
 class InMemoryInventory:

@@ -45,7 +45,7 @@ class OrderWorld:
     def __post_init__(self) -> None:
         self.inventory = InMemoryInventory(self.products, self.orders)
         self.catalog = CatalogService(self.products, self.clock, CursorCodec("k" * 32, "products"))
-        self.order_service = OrderService(self.orders, self.products, self.queue, self.clock, "k" * 32)
+        self.order_service = OrderService(self.orders, self.products, self.queue, self.clock, "k" * 32, self.users)
         self.order_dispatcher = OrderDispatcher(self.orders, self.starter, self.clock)
         self.order_workflow = OrderWorkflow(
             self.orders, self.products, self.users, self.inventory, self.payments, self.events, self.clock
@@ -55,7 +55,8 @@ class OrderWorld:
         from app.domain.users import User
 
         now = self.clock()
-        self.users.add(User(user_id, "N", f"{user_id}@example.com", now, now))
+        if self.users.get(user_id) is None:
+            self.users.add(User(user_id, "N", f"{user_id}@example.com", now, now))
         return Principal(sub=user_id)
 
 

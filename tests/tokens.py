@@ -45,8 +45,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def as_user(sub: str, email: str | None = None, secret: str = SECRET) -> dict[str, str]:
-    """Headers of a plain user."""
-    return bearer(hs256(sub, "user", email, secret=secret))
+    """Headers of a plain user whose token vouches for `email` (by default `<sub>@example.com`)."""
+    return bearer(hs256(sub, "user", email or f"{sub}@example.com", secret=secret))
 
 
 def as_admin(secret: str = SECRET) -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.bootstrap_auth import token_verifier
 from app.domain.auth import Principal, Unauthenticated
+from app.observability import traced
 from app.services.tokens import TokenVerifier
 from app.settings import get_settings
 
@@ -20,6 +21,7 @@ def verifier() -> TokenVerifier:
     return token_verifier(get_settings())
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Verify the bearer token of an API Gateway authorizer event."""
     simple = event.get("version") == "2.0"  # HTTP API, payload 2.0, simple responses
@@ -37,8 +39,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _authorization(event: dict[str, Any]) -> str:
     if event.get("type") == "TOKEN":
         return str(event.get("authorizationToken") or "")
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
-    return str(headers.get("authorization") or "")
+    multi = [v for k, v in (event.get("multiValueHeaders") or {}).items() if str(k).lower() == "authorization"]
+    if multi and isinstance(multi[0], list) and len(multi[0]) > 1:
+        raise Unauthenticated("send exactly one Authorization header")
+    headers = [v for k, v in (event.get("headers") or {}).items() if str(k).lower() == "authorization"]
+    if len(headers) > 1:
+        raise Unauthenticated("send exactly one Authorization header")
+    return str(headers[0] or "") if headers else ""
 
 
 def _bearer(value: str) -> str:

@@ -6,9 +6,13 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from app.observability import logger
+from app.observability import logger, traced
 from app.services.import_ports import ObjectRef
 from workers.common import services
+
+
+class MalformedContinuation(ValueError):
+    """A continuation queue message that is not {importId, bucket, key, eTag, size}."""
 
 
 def object_refs(event: dict[str, Any]) -> list[ObjectRef]:
@@ -16,8 +20,7 @@ def object_refs(event: dict[str, Any]) -> list[ObjectRef]:
     refs = []
     for record in event.get("Records", []):
         if record.get("eventSource") == "aws:sqs":
-            body = json.loads(record["body"])
-            refs.append(ObjectRef(body["bucket"], body["key"], body["eTag"], int(body["size"])))
+            refs.append(_continuation(record))
         elif str(record.get("eventName", "")).startswith("ObjectCreated:"):
             s3 = record["s3"]
             # S3 URL-encodes keys in events ('+' for spaces).
@@ -26,6 +29,18 @@ def object_refs(event: dict[str, Any]) -> list[ObjectRef]:
     return refs
 
 
+def _continuation(record: dict[str, Any]) -> ObjectRef:
+    try:
+        body = json.loads(record["body"])
+        return ObjectRef(str(body["bucket"]), str(body["key"]), str(body["eTag"]), int(body["size"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        # Raised, not dropped: the queue redelivers it and then parks it in ImportDeadLetterQueue.
+        message = f"malformed continuation message {record.get('messageId')}: {type(exc).__name__}"
+        logger.error(message)
+        raise MalformedContinuation(message) from None
+
+
+@traced
 def handler(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
     """Run each import as far as time allows; an unexpected error raises so the event is retried."""
     remaining = context.get_remaining_time_in_millis if context is not None else lambda: 900_000
@@ -36,6 +51,10 @@ def handler(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
         counts = {}
         if p is not None:
             counts = {"rowsRead": p.rows_read, "rowsImported": p.rows_imported, "rowsRejected": p.rows_rejected}
-        logger.info(f"import {outcome.outcome}", extra={"importId": outcome.import_id, "key": ref.key, **counts})
+        extra = {"importId": outcome.import_id, "key": ref.key, **counts}
+        if outcome.error is not None:
+            logger.error(f"import {outcome.outcome}", extra=extra, exc_info=outcome.error)
+        else:
+            logger.info(f"import {outcome.outcome}", extra=extra)
         results.append({"importId": outcome.import_id, "outcome": outcome.outcome, **counts})
     return results

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.errors import ValidationError
 from app.domain.events import EVENT_SOURCE, Contract, OrderFailed, OrderProcessed
-from app.observability import logger
+from app.observability import logger, traced
 from workers.common import services
 
 T = TypeVar("T", bound=Contract)
@@ -52,7 +52,7 @@ def consume(event: Any, contract: type[T], handle: Callable[[Envelope, T], dict[
 
 
 def _processed(envelope: Envelope, event: OrderProcessed) -> dict[str, Any]:
-    outcome = services().order_events.on_processed(envelope.id, envelope.time, event)
+    outcome = services().order_events.on_processed(envelope.time, event)
     return {"orderId": event.orderId, "counted": outcome.counted, "lowStock": list(outcome.low_stock)}
 
 
@@ -61,11 +61,13 @@ def _failed(envelope: Envelope, event: OrderFailed) -> dict[str, Any]:
     return {"orderId": event.orderId, "reason": event.reason}
 
 
+@traced
 def order_processed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """OrderProcessed rule target: count the sale, watch the stock, confirm to the user."""
     return consume(event, OrderProcessed, _processed)
 
 
+@traced
 def order_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """OrderFailed rule target: notify the user with the reason."""
     return consume(event, OrderFailed, _failed)

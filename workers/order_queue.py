@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from app.observability import logger
+from app.observability import logger, traced
 from workers.common import order_id_of, services, task
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -39,6 +39,7 @@ def record_handler(record: SQSRecord) -> str:
     return outcome
 
 
+@traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler: process the batch, report the failed message ids."""
     response = process_partial_response(

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from app.domain.orders import Order, OrderStatus
-from app.observability import emit_metrics
+from app.observability import emit_metrics, traced
 from workers.common import order_id_of, services, task
 
 
@@ -24,24 +24,28 @@ def _duration(order: Order) -> tuple[float, MetricUnit]:
     return (order.updated_at - order.created_at).total_seconds() * 1000, MetricUnit.Milliseconds
 
 
+@traced
 @task
 def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ValidateOrder: the user exists and the products and prices are current."""
     return _reply(services().order_workflow.validate(order_id_of(event)))
 
 
+@traced
 @task
 def check_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CheckInventory: reserve every line in one transaction."""
     return _reply(services().order_workflow.reserve(order_id_of(event)))
 
 
+@traced
 @task
 def process_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ProcessPayment: charge the order's total once."""
     return _reply(services().order_workflow.charge(order_id_of(event)))
 
 
+@traced
 @task
 def update_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """UpdateInventory: reserved -> sold and CONFIRMED together."""
@@ -50,12 +54,14 @@ def update_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _reply(order)
 
 
+@traced
 @task
 def send_notification(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SendNotification: publish OrderProcessed."""
     return _reply(services().order_workflow.notify(order_id_of(event)))
 
 
+@traced
 @task
 def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CompensatePayment: refund the charge, if any, once."""
@@ -63,6 +69,7 @@ def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": order_id, "refunded": services().order_workflow.refund(order_id)}
 
 
+@traced
 @task
 def release_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ReleaseInventory: give the reservation back, if any, once."""
@@ -70,6 +77,7 @@ def release_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": order_id, "released": services().order_workflow.release(order_id)}
 
 
+@traced
 @task
 def mark_order_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """MarkOrderFailed: FAILED with the caught error's name as reason; publish OrderFailed."""

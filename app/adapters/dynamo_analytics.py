@@ -1,8 +1,8 @@
 """DynamoDB implementations of AnalyticsStore (Analytics table) and StockWatch (Products table).
 
 Analytics items: `pk = DAY#<yyyy-mm-dd>` with `sk` TOTAL (orders), REVENUE#<currency> (amount) and
-UNITS#<productId> (units), each only ever changed by ADD. `pk = EVENT#<event id>` is the marker that
-makes an event count once: it is put, conditionally, in the same transaction as the ADDs.
+UNITS#<productId> (units), each only ever changed by ADD. `pk = EVENT#<sale id>` (one per order) is the marker that
+makes an order count once: it is put, conditionally, in the same transaction as the ADDs.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ class DynamoAnalytics:
         self.table = table
         self.clock = clock
 
-    def record(self, event_id: str, sale: Sale) -> bool:
+    def record(self, sale_id: str, sale: Sale) -> bool:
         """One transaction: the event's marker (if absent) and every ADD; False if the marker existed."""
         expires = int((self.clock() + MARKER_TTL).timestamp())
         marker = {
             "Put": {
                 "TableName": self.table,
                 "Item": to_item(
-                    {"pk": f"EVENT#{event_id}", "sk": "EVENT", "day": sale.day.isoformat(), "expiresAt": expires}
+                    {"pk": f"EVENT#{sale_id}", "sk": "EVENT", "day": sale.day.isoformat(), "expiresAt": expires}
                 ),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
@@ -74,12 +74,12 @@ class DynamoAnalytics:
     def days(self, first: date, last: date) -> list[DailyAggregate]:
         """One Query per day (every page of it), oldest first; days without items are left out."""
         found: list[DailyAggregate] = []
-        day = first
-        while day <= last:
+        # Counted, not stepped past `last`: the day after date.max does not exist.
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
             items = self._query(_day_key(day))
             if items:
                 found.append(_aggregate(day, items))
-            day += timedelta(days=1)
         return found
 
     def _query(self, pk: str) -> list[dict[str, Any]]:

@@ -23,11 +23,14 @@ class DynamoStaleOrders:
         self.table = table
 
     def page_unfinished(self, created_before: datetime, limit: int, start: PageKey | None) -> Page:
-        """PENDING or PROCESSING orders created before the cutoff; the scan's key to continue."""
+        """PENDING or PROCESSING orders created before the cutoff, or with a pending outbox; the key to continue."""
         args: dict[str, Any] = {
             "TableName": self.table,
             "Limit": limit,
-            "FilterExpression": "#s IN (:p, :r) AND createdAt < :cut",
+            # Unfinished orders, and final ones whose outcome event is still in the outbox.
+            "FilterExpression": (
+                "(#s IN (:p, :r) AND createdAt < :cut) OR (attribute_exists(outbox) AND updatedAt < :cut)"
+            ),
             "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": to_item(
                 {

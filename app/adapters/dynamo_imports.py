@@ -11,6 +11,7 @@ orders hold) and takes no condition.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,7 @@ def to_import(item: dict[str, Any]) -> CatalogImport:
         errors=[RowError(int(e["line"]), e["reason"]) for e in v.get("errors", [])],
         reason=v.get("reason"),
         completed_at=datetime.fromisoformat(completed) if completed else None,
+        declared_bytes=int(v["declaredBytes"]) if "declaredBytes" in v else None,
     )
 
 
@@ -80,6 +82,8 @@ class DynamoImportRepository:
             "rowsRejected": 0,
             "expiresAt": int(expires_at.timestamp()),
         }
+        if record.declared_bytes is not None:
+            item["declaredBytes"] = record.declared_bytes
         self.client.put_item(
             TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(importId)"
         )
@@ -107,6 +111,38 @@ class DynamoImportRepository:
             "SET #s = :failed, reason = :reason, updatedAt = :now, completedAt = :now",
             "#s = :running AND etag = :etag",
             {":failed": "FAILED", ":running": "RUNNING", ":etag": etag, ":reason": reason, ":now": now.isoformat()},
+        )
+
+    def unfinished(self, updated_before: datetime) -> Iterator[CatalogImport]:
+        """Scan every page for PENDING or RUNNING imports not updated since the cutoff."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "#s IN (:p, :r) AND updatedAt < :cut",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": to_item(
+                {":p": "PENDING", ":r": "RUNNING", ":cut": updated_before.isoformat()}
+            ),
+        }
+        while True:
+            page = self.client.scan(**args)
+            yield from (to_import(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def expire(self, record: CatalogImport, reason: str, now: datetime) -> bool:
+        """FAILED with the reason, only if the import has not moved since it was read."""
+        return self._update(
+            record.id,
+            "SET #s = :failed, reason = :reason, updatedAt = :now, completedAt = :now",
+            "#s = :seen AND updatedAt = :updated",
+            {
+                ":failed": "FAILED",
+                ":seen": record.status.value,
+                ":updated": record.updated_at.isoformat(),
+                ":reason": reason,
+                ":now": now.isoformat(),
+            },
         )
 
     def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:

@@ -21,7 +21,7 @@ from app.domain.errors import (
     OrderCancelled,
     ServiceUnavailable,
 )
-from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState
+from app.domain.orders import OUTCOME_EVENT, InventoryState, Order, OrderStatus, PaymentState
 
 _FAILED = "ConditionalCheckFailed"
 
@@ -76,10 +76,11 @@ class DynamoInventory:
         """reserved -> sold and the order CONFIRMED, in one transaction, once."""
         mark = self._order_update(
             order.id,
-            "SET #s = :c, inventory = :com, updatedAt = :now REMOVE reason",
+            "SET #s = :c, inventory = :com, updatedAt = :now, outbox = :o REMOVE reason",
             "#s = :p AND inventory = :r AND payment = :paid",
             {
                 ":c": OrderStatus.CONFIRMED.value,
+                ":o": OUTCOME_EVENT[OrderStatus.CONFIRMED],
                 ":com": InventoryState.COMMITTED.value,
                 ":p": OrderStatus.PROCESSING.value,
                 ":r": InventoryState.RESERVED.value,

@@ -14,7 +14,15 @@ from botocore.exceptions import ClientError
 
 from app.adapters.dynamo import cancellation_codes, error_code, from_item, to_item
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled
-from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState, sources_of
+from app.domain.orders import (
+    OUTCOME_EVENT,
+    InventoryState,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentState,
+    sources_of,
+)
 from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed
 from app.services.ports import Page, PageKey
 
@@ -37,6 +45,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "inventory": order.inventory.value if order.inventory else None,
         "payment": order.payment.value if order.payment else None,
         "paymentToken": order.payment_token,
+        "outbox": order.outbox,
     }
 
 
@@ -55,6 +64,7 @@ def to_order(item: dict[str, Any]) -> Order:
         inventory=InventoryState(v["inventory"]) if v.get("inventory") else None,
         payment=PaymentState(v["payment"]) if v.get("payment") else None,
         payment_token=v["paymentToken"],
+        outbox=v.get("outbox"),
     )
 
 
@@ -133,6 +143,9 @@ class DynamoOrderRepository:
             condition += " AND attribute_not_exists(payment)"  # no cancel once the payment started
         sets = "#s = :t, updatedAt = :now" + (", reason = :r" if reason else "")
         values = {**names, ":t": target.value, ":now": now.isoformat(), **({":r": reason} if reason else {})}
+        if target in OUTCOME_EVENT:
+            sets += ", outbox = :o"  # the outcome event is owed from the same write as the status
+            values[":o"] = OUTCOME_EVENT[target]
         try:
             return self._update(order_id, "SET " + sets, condition, values)
         except ClientError as exc:
@@ -174,6 +187,14 @@ class DynamoOrderRepository:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise IllegalTransition(f"order {order_id} has no payment in progress") from exc
             raise
+
+    def clear_outbox(self, order_id: str, event: str) -> None:
+        """REMOVE outbox while it still names this event."""
+        try:
+            self._update(order_id, "REMOVE outbox", "outbox = :e", {":e": event})
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
     def _update(self, order_id: str, update: str, condition: str, values: dict[str, Any]) -> Order:
         names = {"#s": "status"} if "#s" in update + condition else {}

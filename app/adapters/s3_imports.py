@@ -10,9 +10,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.dynamo import error_code
-from app.services.import_ports import Download, ObjectChanged, ObjectRef, UploadUrl
+from app.services.import_ports import Download, ObjectChanged, ObjectRef, ObjectUnreadable, UploadUrl
 
 CHUNK_BYTES = 64 * 1024
+# A missing object, a missing bucket, or one this function may not read: never worth a retry.
+_UNREADABLE = frozenset({"NoSuchKey", "NoSuchBucket", "AccessDenied", "404", "403", "InvalidObjectState"})
 
 
 class S3ImportStore:
@@ -40,10 +42,20 @@ class S3ImportStore:
         try:
             response = self.client.get_object(**args)
         except ClientError as exc:
-            if error_code(exc) in ("PreconditionFailed", "412"):
+            code = error_code(exc)
+            if code in ("PreconditionFailed", "412"):
                 raise ObjectChanged(ref.key) from exc
+            if code in _UNREADABLE:
+                raise ObjectUnreadable(f"{ref.bucket}/{ref.key}: {code}") from exc
             raise
-        return Download(str(response.get("ContentType", "")), _chunks(response["Body"]))
+        return Download(str(response.get("ContentType", "")), _chunks(response["Body"]), _total_size(response))
+
+
+def _total_size(response: dict[str, Any]) -> int:
+    """The whole object's size: ContentRange's total for a ranged read, else ContentLength."""
+    content_range = str(response.get("ContentRange") or "")
+    total = content_range.rpartition("/")[2]
+    return int(total) if total.isdigit() else int(response.get("ContentLength", 0))
 
 
 def _chunks(body: Any) -> Iterator[bytes]:

@@ -10,13 +10,14 @@ from app.domain.errors import ServiceUnavailable
 class SecretsManagerSecret:
     """A Secrets Manager secret read through Powertools' parameters utility, cached for max_age seconds."""
 
-    def __init__(self, client: Any, secret_id: str, max_age: int) -> None:
+    def __init__(self, client: Any, secret_id: str, max_age: int, what: str = "the token signing secret") -> None:
         # Deferred: Powertools' parameters module loads boto3; only secret mode pays for it.
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
         self.provider = SecretsProvider(boto3_client=client)
         self.secret_id = secret_id
         self.max_age = max_age
+        self.what = what
 
     def secret(self) -> str:
         """The secret string; ServiceUnavailable if it cannot be read."""
@@ -25,21 +26,22 @@ class SecretsManagerSecret:
         try:
             value = self.provider.get(self.secret_id, max_age=self.max_age)
         except GetParameterError as exc:
-            raise ServiceUnavailable("the token signing secret cannot be read") from exc
+            raise ServiceUnavailable(f"{self.what} cannot be read") from exc
         text = value.decode() if isinstance(value, bytes) else str(value)
         if not text:
-            raise ServiceUnavailable("the token signing secret is empty")
+            raise ServiceUnavailable(f"{self.what} is empty")
         return text
 
 
 class StaticSecret:
     """A secret given in the configuration (local development only)."""
 
-    def __init__(self, value: str | None) -> None:
+    def __init__(self, value: str | None, what: str = "token signing secret") -> None:
         self.value = value
+        self.what = what
 
     def secret(self) -> str:
         """The configured value; ServiceUnavailable if none is configured."""
         if not self.value:
-            raise ServiceUnavailable("no token signing secret is configured")
+            raise ServiceUnavailable(f"no {self.what} is configured")
         return self.value

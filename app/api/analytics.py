@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from app.api.deps import CurrentPrincipal, container
+from app.api.problems import error_replies
 from app.bootstrap import Container
 from app.services.event_ports import DailyAggregate
-from app.services.order_events import MAX_RANGE_DAYS, AnalyticsQueries
+from app.services.order_events import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS, AnalyticsQueries
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
+_DAYS = f"from {FIRST_DAY} to {LAST_DAY}"
 
 
-def analytics_queries(c: Annotated[Container, Depends(container)]) -> AnalyticsQueries:
+async def analytics_queries(c: Annotated[Container, Depends(container)]) -> AnalyticsQueries:
     """The analytics reads."""
     return c.analytics
 
@@ -43,12 +45,19 @@ class DailyOut(BaseModel):
     items: list[DayOut]
 
 
-@router.get("/daily", response_model=DailyOut)
+@router.get(
+    "/daily",
+    response_model=DailyOut,
+    responses=error_replies(r422=f"`from` after `to`, a range over {MAX_RANGE_DAYS} days, or a day outside {_DAYS}"),
+)
 async def daily(
     queries: Annotated[AnalyticsQueries, Depends(analytics_queries)],
     caller: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from", description="First day (UTC), YYYY-MM-DD")],
-    end: Annotated[date, Query(alias="to", description=f"Last day (UTC), at most {MAX_RANGE_DAYS} days later")],
+    start: Annotated[date, Query(alias="from", description=f"First day (UTC), YYYY-MM-DD, {_DAYS}; not after `to`")],
+    end: Annotated[
+        date,
+        Query(alias="to", description=f"Last day (UTC), {_DAYS}; `from` to `to` spans at most {MAX_RANGE_DAYS} days"),
+    ],
 ) -> DailyOut:
     """Daily order count, revenue and units per product (admin)."""
     caller.require_admin()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.bootstrap import Container, get_container
@@ -37,6 +38,7 @@ async def token_verifier(c: Annotated[Container, Depends(container)]) -> TokenVe
 
 
 async def current_principal(
+    request: Request,
     verifier: Annotated[TokenVerifier, Depends(token_verifier)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -46,6 +48,9 @@ async def current_principal(
     once per cache period, while a plain def cost a new thread-pool thread on every Lambda invocation
     (Mangum runs each event on a fresh event loop), about 1 ms warm (see docs/performance.md).
     """
+    if len(request.headers.getlist("authorization")) > 1:
+        # Proxies and frameworks disagree on which of two headers wins: accept neither.
+        raise Unauthenticated("send exactly one Authorization header")
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("a bearer token is required")
     return verifier.verify(credentials.credentials)
@@ -53,18 +58,29 @@ async def current_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
+IF_MATCH_PATTERN = r'^(?:W/)?"?([0-9]{1,18})"?$'
+IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='The ETag of the version being changed, e.g. `"3"` (or `*`); any other value is 412.',
+        json_schema_extra={"pattern": r'^(\*|(W/)?"?[0-9]{1,18}"?)$'},
+    ),
+]
 
-async def if_match_version(caller: CurrentPrincipal, if_match: Annotated[str | None, Header()] = None) -> int | None:
+
+async def if_match_version(caller: CurrentPrincipal, if_match: IfMatch = None) -> int | None:
     """The version an If-Match header names; None when absent or '*'.
 
     Depends on the caller so that an anonymous request is 401 before its If-Match is judged (not 412).
     """
     if if_match is None or if_match.strip() == "*":
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed("If-Match must be an ETag returned by this API")
-    return int(tag)
+    # ASCII digits only, and a bounded count: str.isdigit() accepts '²' and int() refuses it.
+    match = IF_MATCH.fullmatch(if_match.strip())
+    if match is None:
+        raise PreconditionFailed('If-Match must be an ETag returned by this API, e.g. "3"')
+    return int(match.group(1))
 
 
 def etag(version: int) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import CurrentPrincipal, container
+from app.api.problems import error_replies
 from app.bootstrap import Container
 from app.domain.catalog_import import HEADER, CatalogImport
 from app.services.catalog_import import CatalogImportService
@@ -16,7 +17,7 @@ from app.services.catalog_import import CatalogImportService
 router = APIRouter(prefix="/products/imports", tags=["products"])
 
 
-def import_service(c: Annotated[Container, Depends(container)]) -> CatalogImportService:
+async def import_service(c: Annotated[Container, Depends(container)]) -> CatalogImportService:
     """The catalog import use cases."""
     return c.catalog_imports
 
@@ -85,6 +86,7 @@ class ImportOut(BaseModel):
     response_model=ImportTicket,
     response_model_by_alias=True,
     description=f"Upload a CSV with the header `{HEADER}` (price in minor units) to `uploadUrl`.",
+    responses=error_replies(r422="`contentLength` is over this deployment's limit (the schema's maximum)"),
 )
 async def create_import(body: ImportCreate, imports: Imports, caller: CurrentPrincipal) -> ImportTicket:
     """Start an import (admin): a presigned PUT for the file."""

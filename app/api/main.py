@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(analytics.router)
     problems.install(app)
-    problems.document(app)
+    # The import size limit is a deployment setting: the document states the one this deployment enforces.
+    problems.document(app, limits={"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}})
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
         CORSMiddleware,

@@ -12,12 +12,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem, unexpected
-from app.observability import emit_metrics, logger
+from app.observability import emit_metrics, get_tracer, logger
 
 CORRELATION_HEADER = "x-correlation-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)  # str.isdigit() accepts '²', which int() refuses
 
 
 def correlation_id(scope: Scope, headers: dict[str, str]) -> str:
@@ -28,6 +29,16 @@ def correlation_id(scope: Scope, headers: dict[str, str]) -> str:
         return str(request_id)
     given = headers.get(CORRELATION_HEADER, "")
     return given if _SAFE_ID.match(given) else str(uuid.uuid4())
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """A receive callable that hands out the given messages, then waits on the real one (for a disconnect)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else await then()
+
+    return receive
 
 
 class RequestContextMiddleware:
@@ -64,19 +75,39 @@ class RequestContextMiddleware:
 
         rejection = self._reject(scope, headers)
         try:
+            if rejection is None and "content-length" not in headers:
+                # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
+                # that ignores its body (POST /orders/{id}/cancel) would otherwise act on an over-limit request.
+                receive, rejection = await self._buffered(receive)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
             else:
-                await self.app(scope, self._limited(receive, too_large), send_wrapper)
+                await self._traced(scope, state, self.app(scope, self._limited(receive, too_large), send_wrapper))
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never leak a traceback
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
         finally:
             self._record(scope, state["status"], time.perf_counter() - started)
 
+    @staticmethod
+    async def _traced(scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
+        """Run the app; with X-Ray on, inside a subsegment named after the route that answered."""
+        tracer = get_tracer()
+        if tracer is None:
+            await call
+            return
+        async with tracer.provider.in_subsegment_async(name=f"{scope['method']} request") as subsegment:
+            try:
+                await call
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                subsegment.name = f"{scope['method']} {route}"
+                subsegment.put_annotation("route", route)
+                subsegment.put_annotation("status", state["status"])
+
     def _reject(self, scope: Scope, headers: dict[str, str]) -> Any:
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and (not _DIGITS.fullmatch(length) or int(length) > self.max_body_bytes):
             return problem(413, f"request body exceeds {self.max_body_bytes} bytes")
         has_body = (length is not None and length != "0") or "transfer-encoding" in headers
         if scope["method"] in _BODY_METHODS and has_body:
@@ -84,6 +115,22 @@ class RequestContextMiddleware:
             if media not in _JSON_TYPES:
                 return problem(415, "request body must be application/json")
         return None
+
+    async def _buffered(self, receive: Receive) -> tuple[Receive, Any]:
+        """The whole body replayed as one message, or a 413 once it passes the limit (the rest unread)."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return _replay([message], receive), None  # the client went away: let the app see it
+            size += len(message.get("body", b""))
+            if size > self.max_body_bytes:
+                return receive, problem(413, f"request body exceeds {self.max_body_bytes} bytes")
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return _replay([whole], receive), None
 
     def _limited(self, receive: Receive, on_overflow: Callable[[], Awaitable[None]]) -> Receive:
         seen = 0

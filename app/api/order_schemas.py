@@ -7,11 +7,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.schemas import ID_PATTERN
+from app.api.schemas import ID_PATTERN, name_rule
+from app.domain.money import MAX_AMOUNT
 from app.domain.orders import MAX_LINES, MAX_QUANTITY, Order
-from app.domain.products import RESTOCK_MAX, Product
+from app.domain.products import NAME_MAX, RESTOCK_MAX, Product
 
-ProductName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ProductName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)
+]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[a-z0-9_]{1,40}$")]
 
@@ -21,7 +24,7 @@ class ProductPut(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: ProductName
-    price: int = Field(gt=0, le=10**12, description="Minor units, e.g. 1299 for 12.99")
+    price: int = Field(gt=0, le=MAX_AMOUNT, description="Minor units, e.g. 1299 for 12.99")
     currency: Currency = "USD"
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from app.api.deps import CurrentPrincipal, container
 from app.api.order_schemas import OrderCreate, OrderList, OrderOut
+from app.api.problems import error_replies
 from app.api.schemas import ID_PATTERN
 from app.bootstrap import Container
 from app.domain.orders import OrderStatus
@@ -30,7 +31,16 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/orders", status_code=202, response_model=OrderOut, response_model_by_alias=True)
+@router.post(
+    "/orders",
+    status_code=202,
+    response_model=OrderOut,
+    response_model_by_alias=True,
+    responses=error_replies(
+        r403="The token's user has no profile (deleted, or never created with POST /users)",
+        r422="Unknown products, products of more than one currency, or a reused Idempotency-Key",
+    ),
+)
 async def place_order(
     body: OrderCreate, orders: Orders, caller: CurrentPrincipal, response: Response, key: IdempotencyKey = None
 ) -> OrderOut:

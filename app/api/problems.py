@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 from app.domain import errors
 from app.domain.auth import Forbidden, Unauthenticated
@@ -72,7 +73,24 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route whose path matched; a path has several routes.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(exc.status_code, str(exc.detail), headers=headers)
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method that some route of the request's path accepts (asked of the router, route by route)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def unexpected(exc: Exception) -> JSONResponse:
@@ -121,8 +139,16 @@ def _problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-def document(app: FastAPI) -> None:
-    """Declare every error reply in the OpenAPI document as problem+json (FastAPI's default 422 is not ours)."""
+def error_replies(**described: str) -> dict[int | str, dict[str, Any]]:
+    """Error replies a route declares, e.g. error_replies(r412="If-Match is stale or malformed"), for `responses=`."""
+    return {int(code.removeprefix("r")): {"description": text} for code, text in described.items()}
+
+
+def document(app: FastAPI, limits: dict[str, dict[str, int]] | None = None) -> None:
+    """Declare every error reply in the OpenAPI document as problem+json (FastAPI's default 422 is not ours).
+
+    `limits` adds deployment-time bounds to request schemas: {"Schema.property": {"maximum": n}}.
+    """
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -133,12 +159,20 @@ def document(app: FastAPI) -> None:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         schemas["Problem"] = PROBLEM_SCHEMA
+        for target, bounds in (limits or {}).items():
+            schema, _, prop = target.partition(".")
+            schemas[schema]["properties"][prop].update(bounds)
         for path_item in spec.get("paths", {}).values():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = _problem_response("Validation failed")
+                for code, response in list(responses.items()):
+                    if code[0] in "45":
+                        description = response.get("description", "")
+                        if description == "Validation Error":  # FastAPI's own 422, replaced by ours
+                            description = "Validation failed"
+                        responses[code] = _problem_response(description)
                 responses.setdefault("default", _problem_response("An error"))
+        app.openapi_schema = spec
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -5,11 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from app.domain.users import User
+from app.domain.errors import ValidationError
+from app.domain.text import trimmed
+from app.domain.users import NAME_MAX, User
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+def name_rule(maximum: int) -> AfterValidator:
+    """The domain's one name rule (NFC, no control characters, something visible) as a pydantic validator."""
+
+    def check(value: str) -> str:
+        try:
+            return trimmed(value, "name", maximum)
+        except ValidationError as exc:
+            raise ValueError(exc.errors[0]["message"] if exc.errors else exc.detail) from None
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import EmailStr
 
 from app.api.deps import CurrentPrincipal, etag, if_match_version, users_service
+from app.api.problems import error_replies
 from app.api.schemas import ID_PATTERN, UserCreate, UserList, UserOut, UserPatch
 from app.domain.auth import Principal, Unauthenticated
 from app.domain.errors import NotFound, ValidationError
@@ -38,7 +39,16 @@ def owner_route(caller: Principal, user_id: str) -> Iterator[None]:
         raise Unauthenticated("the user of this token does not exist") from exc
 
 
-@router.post("", status_code=201, response_model=UserOut, response_model_by_alias=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    response_model_by_alias=True,
+    responses=error_replies(
+        r403="Another user's id, or an email the token does not vouch for (its verified `email` claim)",
+        r409="This id or email is taken",
+    ),
+)
 async def create_user(body: UserCreate, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
     """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
     if body.id is None and not re.match(ID_PATTERN, caller.sub):
@@ -74,7 +84,16 @@ async def get_user(user_id: UserId, users: Users, caller: CurrentPrincipal, resp
     return UserOut.of(user)
 
 
-@router.patch("/{user_id}", response_model=UserOut)
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    responses=error_replies(
+        r403="Not the owner, or an email the token does not vouch for",
+        r404="No such user",
+        r409="The email is taken",
+        r412="If-Match names another version, or is not an ETag of this API",
+    ),
+)
 async def update_user(
     user_id: UserId, body: UserPatch, users: Users, version: Version, caller: CurrentPrincipal, response: Response
 ) -> UserOut:
@@ -82,12 +101,16 @@ async def update_user(
     with owner_route(caller, user_id):
         if body.name is None and body.email is None:
             raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
-        user = users.update(user_id, version, body.name, body.email)
+        user = users.update_as(caller, user_id, version, body.name, body.email)
     response.headers["ETag"] = etag(user.version)
     return UserOut.of(user)
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete(
+    "/{user_id}",
+    status_code=204,
+    responses=error_replies(r404="No such user", r412="If-Match names another version, or is not an ETag of this API"),
+)
 async def delete_user(user_id: UserId, users: Users, version: Version, caller: CurrentPrincipal) -> Response:
     """Delete a user and release its email."""
     with owner_route(caller, user_id):

@@ -33,6 +33,8 @@ class Principal:
     sub: str
     email: str | None = None
     role: str = USER
+    # The token's issuer vouches that `email` belongs to the caller (Cognito: email_verified).
+    email_verified: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -48,19 +50,36 @@ class Principal:
         if not self.is_admin:
             raise Forbidden("only an admin may do this")
 
+    def require_own_email(self, email: str) -> None:
+        """Raise Forbidden unless an admin, or the email is the one the caller's token vouches for.
+
+        Without this, anyone could claim another person's address and lock them out (and learn that it exists).
+        """
+        if self.is_admin:
+            return
+        if not (self.email_verified and self.email and self.email.strip().lower() == email.strip().lower()):
+            raise Forbidden("you may only use the email address your token vouches for (its verified email claim)")
+
     def require_owner_or_admin(self, owner_id: str) -> None:
         """Raise Forbidden unless the caller owns the resource or is an admin."""
         if not self.can_act_on(owner_id):
             raise Forbidden("only the owner or an admin may do this")
 
 
-def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
-    """The caller a verified token names; the role comes from `role` or from `cognito:groups`."""
+def principal_from_claims(claims: Mapping[str, Any], *, verified_claim_required: bool = False) -> Principal:
+    """The caller a verified token names; the role comes from `role` or from `cognito:groups`.
+
+    An email counts as vouched for when `email_verified` is true or, for an issuer that only puts verified
+    addresses in its tokens (`verified_claim_required=False`), when that claim is absent.
+    """
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise Unauthenticated("the token names no subject")
-    email = claims.get("email")
-    return Principal(sub=sub, email=email if isinstance(email, str) else None, role=_role(claims))
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    flag = claims.get("email_verified", None if verified_claim_required else True)
+    # Cognito sends a boolean; some OIDC issuers send the string "true".
+    verified = email is not None and (flag is True or flag == "true")
+    return Principal(sub=sub, email=email, role=_role(claims), email_verified=verified)
 
 
 def _role(claims: Mapping[str, Any]) -> str:

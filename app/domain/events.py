@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.orders import Order
+from app.domain.orders import OUTCOME_EVENT, Order, OrderStatus
 
 EVENT_SOURCE = "order-service"
 
@@ -47,14 +47,14 @@ class OrderOutcome(Contract):
 class OrderProcessed(OrderOutcome):
     """An order was paid and its stock sold (status CONFIRMED)."""
 
-    DETAIL_TYPE: ClassVar[str] = "OrderProcessed"
+    DETAIL_TYPE: ClassVar[str] = OUTCOME_EVENT[OrderStatus.CONFIRMED]
     reason: str | None = None
 
 
 class OrderFailed(OrderOutcome):
     """An order reached FAILED; `reason` is the error that stopped it (e.g. PaymentFailed, Expired)."""
 
-    DETAIL_TYPE: ClassVar[str] = "OrderFailed"
+    DETAIL_TYPE: ClassVar[str] = OUTCOME_EVENT[OrderStatus.FAILED]
     reason: str = Field(min_length=1)
 
 
@@ -107,3 +107,8 @@ def order_processed(order: Order) -> OrderProcessed:
 def order_failed(order: Order) -> OrderFailed:
     """The OrderFailed event of a failed order."""
     return OrderFailed(**_outcome(order), reason=order.reason or "Unknown")
+
+
+def outcome_event(order: Order) -> OrderProcessed | OrderFailed:
+    """The outcome event a final order owes the bus: OrderFailed for FAILED, else OrderProcessed."""
+    return order_failed(order) if order.status is OrderStatus.FAILED else order_processed(order)

@@ -44,6 +44,9 @@ class PaymentState(StrEnum):
 
 
 FINAL = frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED})
+# The outcome event each final status owes the bus. It is written to the order's outbox in the same write
+# as the status, and cleared once published: a crash in between leaves it for the reconciler to publish.
+OUTCOME_EVENT = {OrderStatus.CONFIRMED: "OrderProcessed", OrderStatus.FAILED: "OrderFailed"}
 _NEXT: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PROCESSING, OrderStatus.CANCELLED, OrderStatus.FAILED}),
     OrderStatus.PROCESSING: frozenset({OrderStatus.CONFIRMED, OrderStatus.FAILED, OrderStatus.CANCELLED}),
@@ -88,6 +91,7 @@ class Order:
     inventory: InventoryState | None = None
     payment: PaymentState | None = None
     payment_token: str = DEFAULT_PAYMENT_TOKEN
+    outbox: str | None = None  # the outcome event (OUTCOME_EVENT) written but not yet published
 
     @property
     def total(self) -> Money:
@@ -103,7 +107,7 @@ class Order:
         """A copy in the target status; IllegalTransition if the machine forbids it."""
         if not can_move(self.status, target):
             raise IllegalTransition(f"order {self.id} is {self.status}, it cannot become {target}")
-        return replace(self, status=target, updated_at=now, reason=reason)
+        return replace(self, status=target, updated_at=now, reason=reason, outbox=OUTCOME_EVENT.get(target))
 
 
 def check_items(items: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:

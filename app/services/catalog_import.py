@@ -11,6 +11,7 @@ from app.domain.catalog_import import (
     COLUMNS,
     ERRORS_KEPT,
     HEADER,
+    STALLED,
     CatalogImport,
     ImportProgress,
     ImportRow,
@@ -26,11 +27,13 @@ from app.services.csv_records import Record, records
 from app.services.import_ports import (
     Chunk,
     ContinuationQueue,
+    Download,
     ImportRepository,
     ImportStore,
     ImportSuperseded,
     ObjectChanged,
     ObjectRef,
+    ObjectUnreadable,
     UploadUrl,
 )
 from app.services.ports import Clock
@@ -50,6 +53,8 @@ class ImportLimits:
     reserve_ms: int
     chunk_rows: int = 99
     chunk_lines: int = 1000
+    # An import with no progress for this long (after its upload URL expired) is failed as "stalled".
+    stall_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class ImportOutcome:
     outcome: str
     import_id: str | None = None
     progress: ImportProgress | None = None
+    error: Exception | None = None  # the unexpected error that failed the import, for the worker's log
 
 
 class CatalogImportService:
@@ -87,7 +93,9 @@ class CatalogImportService:
             raise ValidationError("the file is too large", [{"field": "contentLength", "message": message}])
         now = self.clock()
         import_id = self.new_id()
-        record = CatalogImport(import_id, ImportStatus.PENDING, object_key(import_id), now, now)
+        record = CatalogImport(
+            import_id, ImportStatus.PENDING, object_key(import_id), now, now, declared_bytes=content_length
+        )
         upload = self.store.upload_url(record.object_key, content_length, self.limits.url_ttl_seconds)
         self.imports.create(record, now + timedelta(days=RECORD_DAYS))
         return record, upload
@@ -102,36 +110,60 @@ class CatalogImportService:
     def run(self, ref: ObjectRef, remaining_ms: Callable[[], int]) -> ImportOutcome:
         """Import from the checkpoint on; hand over to a continuation when time runs short."""
         import_id = import_id_of(ref.key)
-        record = self.imports.get(import_id) if import_id else None
+        # Only the imports bucket: an event naming any other bucket is never read, whatever its key says.
+        record = self.imports.get(import_id) if import_id and ref.bucket == self.store.bucket else None
         if import_id is None or record is None:
             return ImportOutcome("ignored", import_id)
-        if record.status is ImportStatus.PENDING and not self.imports.claim(import_id, ref.etag, self.clock()):
-            record = self.get(import_id)  # a concurrent delivery claimed it
-        elif record.status is ImportStatus.PENDING:
-            record = replace(record, status=ImportStatus.RUNNING, etag=ref.etag)
-        if record.etag != ref.etag:
-            return ImportOutcome("other-object", import_id)
-        if record.status is not ImportStatus.RUNNING:
-            return ImportOutcome("duplicate", import_id, record.progress)
+        download = None
+        if record.status is ImportStatus.PENDING:
+            try:
+                # Readable first, claimed second: a bad event must not bind the import to an object it cannot read.
+                download = self.store.open(ref, 0)
+            except (ObjectUnreadable, ObjectChanged):
+                return ImportOutcome("unreadable", import_id)
+            record = self._claim(record, ref)
+        if record.etag != ref.etag or record.status is not ImportStatus.RUNNING:
+            _close(download)
+            outcome = "other-object" if record.etag != ref.etag else "duplicate"
+            return ImportOutcome(outcome, import_id, record.progress)
+        return self._guarded(record, ref, remaining_ms, download)
+
+    def _claim(self, record: CatalogImport, ref: ObjectRef) -> CatalogImport:
+        if self.imports.claim(record.id, ref.etag, self.clock()):
+            return replace(record, status=ImportStatus.RUNNING, etag=ref.etag)
+        return self.get(record.id)  # a concurrent delivery claimed it
+
+    def _guarded(
+        self, record: CatalogImport, ref: ObjectRef, remaining_ms: Callable[[], int], download: Download | None
+    ) -> ImportOutcome:
+        """Resume the import; whatever goes wrong ends it FAILED with a reason, never left RUNNING."""
         try:
-            return self._resume(import_id, ref, record.progress, remaining_ms)
+            return self._resume(record, ref, remaining_ms, download)
         except ObjectChanged:
-            self.imports.fail(import_id, ref.etag, "the file was replaced during the import", self.clock())
-            return ImportOutcome("failed", import_id)
+            return self._fail(record.id, ref, "the file was replaced during the import")
+        except ObjectUnreadable:
+            return self._fail(record.id, ref, "the file can no longer be read (deleted or access denied)")
         except ImportSuperseded:
-            return ImportOutcome("superseded", import_id)
+            return ImportOutcome("superseded", record.id)
+        except Exception as exc:  # noqa: BLE001 - an import must end; the daily sweep catches a failing fail()
+            failed = self._fail(record.id, ref, f"the import stopped on an unexpected error ({type(exc).__name__})")
+            return replace(failed, error=exc)
 
     def _resume(
-        self, import_id: str, ref: ObjectRef, progress: ImportProgress, remaining_ms: Callable[[], int]
+        self, record: CatalogImport, ref: ObjectRef, remaining_ms: Callable[[], int], download: Download | None
     ) -> ImportOutcome:
-        if ref.size > self.limits.max_bytes:
-            return self._fail(import_id, ref, f"the file is {ref.size} bytes; the limit is {self.limits.max_bytes}")
-        if ref.size == 0:
+        import_id, progress = record.id, record.progress
+        download = download or self.store.open(ref, progress.offset)
+        problem = self._size_problem(record, download.size)
+        if problem:
+            _close(download)
+            return self._fail(import_id, ref, problem)
+        if download.size == 0:
+            _close(download)
             empty = RowError(1, f"the file is empty: expected the header {HEADER}")
             chunk = Chunk([], [empty], replace(progress, errors_kept=1), done=True)
             self.imports.commit(import_id, ref.etag, progress, chunk, self.clock())
             return ImportOutcome("completed", import_id, chunk.progress)
-        download = self.store.open(ref, progress.offset)
         chunks = download.chunks
         try:
             if progress.offset == 0:
@@ -142,7 +174,15 @@ class CatalogImportService:
                 chunks = _prepend(first, chunks)
             return self._import(import_id, ref, progress, records(chunks, progress.offset, progress.line), remaining_ms)
         finally:
-            download.chunks.close()  # type: ignore[attr-defined]  # a generator: releases the HTTP stream
+            _close(download)
+
+    def _size_problem(self, record: CatalogImport, size: int) -> str | None:
+        if size > self.limits.max_bytes:
+            return f"the file is {size} bytes; the limit is {self.limits.max_bytes}"
+        # S3 refuses a presigned PUT of another length; a local or misconfigured store might not.
+        if record.declared_bytes is not None and size != record.declared_bytes:
+            return f"the file is {size} bytes, but {record.declared_bytes} were declared"
+        return None
 
     def _import(
         self,
@@ -175,6 +215,30 @@ def _not_csv(content_type: str, head: bytes) -> str | None:
     if b"\x00" in head:
         return "the file is not CSV: it holds binary data"
     return None
+
+
+class ImportSweeper:
+    """The safety net: no import stays PENDING or RUNNING for good (a crashed worker, a lost event)."""
+
+    def __init__(self, imports: ImportRepository, clock: Clock, limits: ImportLimits) -> None:
+        self.imports = imports
+        self.clock = clock
+        self.limits = limits
+
+    def sweep(self) -> int:
+        """Fail, with the reason "stalled", every unfinished import unchanged past the deadline; their count."""
+        now = self.clock()
+        # Past the upload URL's expiry no upload can start, and a live import checkpoints far more often.
+        idle = timedelta(seconds=self.limits.url_ttl_seconds, minutes=self.limits.stall_minutes)
+        return sum(self.imports.expire(record, STALLED, now) for record in self.imports.unfinished(now - idle))
+
+
+def _close(download: Download | None) -> None:
+    """Release the HTTP stream of a download that is not read to its end."""
+    if download is not None:
+        close = getattr(download.chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

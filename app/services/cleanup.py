@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.domain.errors import IllegalTransition
-from app.domain.events import OrderFailed, order_failed
-from app.domain.orders import Order, OrderStatus
+from app.domain.orders import FINAL, Order
 from app.services.event_ports import IdempotencyRecords, StaleOrders, WorkflowExecutions
 from app.services.order_ports import EventPublisher, Inventory, OrderQueue, OrderRepository, PaymentGateway
+from app.services.order_workflow import publish_outbox
 from app.services.ports import Clock, PageKey
+from app.services.reconcile import WORKFLOW_ENDED, OrderReconciler, Settled
 
 EXPIRED = "Expired"
 
@@ -39,6 +39,8 @@ class CleanupReport:
     expired: int = 0
     released: int = 0
     refunded: int = 0
+    reconciled: int = 0
+    published: int = 0
     purged: int = 0
     pages: int = 0
     complete: bool = True
@@ -52,6 +54,8 @@ class CleanupReport:
             "expired": self.expired,
             "released": self.released,
             "refunded": self.refunded,
+            "reconciled": self.reconciled,
+            "published": self.published,
             "purged": self.purged,
             "pages": self.pages,
             "errors": len(self.errors),
@@ -80,6 +84,7 @@ class CleanupService:
         self.ports = ports
         self.clock = clock
         self.policy = policy
+        self.reconciler = OrderReconciler(ports.orders, ports.inventory, ports.payments, ports.events, clock)
 
     def run(self, remaining_ms: Callable[[], int]) -> CleanupReport:
         """One run over every page, stopping while `remaining_ms()` still leaves the reserve."""
@@ -108,12 +113,22 @@ class CleanupService:
         return report
 
     def _repair(self, order: Order, now: datetime, report: CleanupReport) -> None:
-        status = self.ports.executions.status(order.id)
-        if status == "RUNNING":
-            return  # the workflow is on it
         try:
-            if now - order.created_at >= self.policy.expire_after:
-                self._expire(order, now, report)
+            if order.status in FINAL:
+                # Final, with its outcome event still in the outbox: the publisher died before clearing it.
+                report.published += publish_outbox(order, self.ports.orders, self.ports.events)
+                return
+            status = self.ports.executions.status(order.id)
+            if status == "RUNNING":
+                return  # the workflow is on it
+            if status in WORKFLOW_ENDED:
+                # Missed by the reconciler (its event lost or dead-lettered): settle it now, not in 24 hours.
+                self._count(self.reconciler.settle(order, WORKFLOW_ENDED[status]), report)
+                report.reconciled += 1
+            elif now - order.created_at >= self.policy.expire_after:
+                settled = self.reconciler.settle(order, EXPIRED)
+                self._count(settled, report)
+                report.expired += settled.failed
             elif status is None:
                 # A lost enqueue (or a start that failed after PROCESSING): the dispatcher picks it up again.
                 self.ports.queue.enqueue(order.id)
@@ -121,14 +136,7 @@ class CleanupService:
         except Exception as exc:  # noqa: BLE001 - one bad order must not stop the run; the next run retries it
             report.errors.append(f"{order.id}: {type(exc).__name__}: {exc}")
 
-    def _expire(self, order: Order, now: datetime, report: CleanupReport) -> None:
-        # Give back first and mark last: if this stops midway the order is still unfinished, and retried.
-        report.released += self.ports.inventory.release(order, now)
-        if order.payment is not None:
-            report.refunded += self.ports.payments.refund(order.id)
-        try:
-            failed = self.ports.orders.transition(order.id, OrderStatus.FAILED, now, reason=EXPIRED)
-        except IllegalTransition:
-            return  # it reached a final state meanwhile
-        report.expired += 1
-        self.ports.events.publish(OrderFailed.DETAIL_TYPE, order_failed(failed).model_dump(mode="json"))
+    @staticmethod
+    def _count(settled: Settled, report: CleanupReport) -> None:
+        report.released += settled.released
+        report.refunded += settled.refunded

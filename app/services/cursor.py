@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from app.domain.errors import InvalidCursor
@@ -17,8 +18,9 @@ _SIG_BYTES = 16
 class CursorCodec:
     """Signs page keys so that clients cannot forge or edit them."""
 
-    def __init__(self, key: str, scope: str) -> None:
-        self._key = key.encode()
+    def __init__(self, key: str | Callable[[], str], scope: str) -> None:
+        # A callable is asked on each use: the key comes from Secrets Manager, cached and rotated there.
+        self._key = key if callable(key) else (lambda: key)
         # The scope binds a cursor to one listing, so it cannot be replayed on another.
         self._scope = scope.encode()
 
@@ -42,9 +44,9 @@ class CursorCodec:
         if not hmac.compare_digest(signature, self._sign(payload)):
             raise InvalidCursor("cursor is not valid")
         value = json.loads(payload)
-        if not isinstance(value, dict):
+        if not isinstance(value, dict):  # pragma: no cover - only our own signed payloads get here
             raise InvalidCursor("cursor is not valid")
         return value
 
     def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, self._scope + b"\0" + payload, hashlib.sha256).digest()[:_SIG_BYTES]
+        return hmac.new(self._key().encode(), self._scope + b"\0" + payload, hashlib.sha256).digest()[:_SIG_BYTES]

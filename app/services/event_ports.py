@@ -33,8 +33,8 @@ class DailyAggregate:
 class AnalyticsStore(Protocol):
     """Daily aggregates, each event counted at most once."""
 
-    def record(self, event_id: str, sale: Sale) -> bool:
-        """Add the sale atomically; False (nothing added) if this event id was counted before."""
+    def record(self, sale_id: str, sale: Sale) -> bool:
+        """Add the sale atomically; False (nothing added) if this sale id (one per order) was counted before."""
 
     def days(self, first: date, last: date) -> list[DailyAggregate]:
         """The aggregates of the days in [first, last] that have any, oldest first."""
@@ -57,7 +57,8 @@ class StaleOrders(Protocol):
     """Reads the orders the cleanup looks at, page by page."""
 
     def page_unfinished(self, created_before: datetime, limit: int, start: PageKey | None) -> Page:
-        """PENDING or PROCESSING orders created before the cutoff (scan order; a page may be empty)."""
+        """PENDING or PROCESSING orders created before the cutoff, and orders whose outbox is still pending since
+        before it (scan order; a page may be empty)."""
 
 
 class IdempotencyRecords(Protocol):

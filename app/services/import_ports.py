@@ -30,10 +30,11 @@ class UploadUrl:
 
 @dataclass(frozen=True)
 class Download:
-    """An object's Content-Type and its bytes (from some offset), streamed in chunks."""
+    """An object's Content-Type, its whole size, and its bytes (from some offset), streamed in chunks."""
 
     content_type: str
     chunks: Iterator[bytes]
+    size: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class ObjectChanged(Exception):
     """The object no longer has the ETag the import is bound to."""
 
 
+class ObjectUnreadable(Exception):
+    """The object does not exist (any more) or may not be read."""
+
+
 class ImportRepository(Protocol):
     """Import records, and the chunk commit that upserts products and moves the checkpoint together."""
 
@@ -72,15 +77,23 @@ class ImportRepository(Protocol):
     def fail(self, import_id: str, etag: str, reason: str, now: datetime) -> None:
         """RUNNING -> FAILED with its reason."""
 
+    def unfinished(self, updated_before: datetime) -> Iterator[CatalogImport]:
+        """Every PENDING or RUNNING import last changed before the cutoff."""
+
+    def expire(self, record: CatalogImport, reason: str, now: datetime) -> bool:
+        """PENDING or RUNNING -> FAILED, only if unchanged since `record` was read; False otherwise."""
+
 
 class ImportStore(Protocol):
-    """Where files are uploaded."""
+    """Where files are uploaded: one bucket."""
+
+    bucket: str
 
     def upload_url(self, key: str, content_length: int, expires_in: int) -> UploadUrl:
         """A presigned PUT for `key`: text/csv of exactly `content_length` bytes."""
 
     def open(self, ref: ObjectRef, offset: int) -> Download:
-        """The object's bytes from `offset`; ObjectChanged when its ETag differs."""
+        """The object's bytes from `offset`; ObjectChanged when its ETag differs, ObjectUnreadable if gone."""
 
 
 class ContinuationQueue(Protocol):

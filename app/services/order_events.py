@@ -17,6 +17,9 @@ from app.services.order_ports import EventPublisher
 from app.services.ports import Message, Publisher
 
 MAX_RANGE_DAYS = 92
+# The days analytics can hold: far from date.min and date.max, so date arithmetic never overflows.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,15 @@ class OrderEventHandlers:
         self.topic_arn = topic_arn
         self.threshold = low_stock_threshold
 
-    def on_processed(self, event_id: str, at: datetime, event: OrderProcessed) -> ProcessedOutcome:
-        """Count the sale on the event's day, watch the stock, then confirm to the user.
+    def on_processed(self, at: datetime, event: OrderProcessed) -> ProcessedOutcome:
+        """Count the sale on the event's day, once per order, watch the stock, then confirm to the user.
 
+        The sale is keyed by the order, not the EventBridge event id: the outbox may publish an order's event
+        twice (a crash between publishing and clearing it), and each publication has its own id.
         The notification goes last: if anything before it fails, the redelivered event finds the sale
         counted (no double count) and the user still gets exactly one confirmation in the common case.
         """
-        counted = self.analytics.record(event_id, sale_of(event, at.date()))
+        counted = self.analytics.record(f"{OrderProcessed.DETAIL_TYPE}#{event.orderId}", sale_of(event, at.date()))
         low = tuple(p for p in dict.fromkeys(x.productId for x in event.items) if self._watch(p, event.orderId))
         self.notifier.publish(
             Message(
@@ -104,6 +109,9 @@ class AnalyticsQueries:
 
     def daily(self, first: date, last: date) -> list[DailyAggregate]:
         """Every day of [first, last], zeros included; at most MAX_RANGE_DAYS days."""
+        if not FIRST_DAY <= first <= LAST_DAY or not FIRST_DAY <= last <= LAST_DAY:
+            message = f"must be a day from {FIRST_DAY} to {LAST_DAY}"
+            raise ValidationError(f"days {message}", [{"field": "from/to", "message": message}])
         if last < first:
             raise ValidationError("`from` must not be after `to`", [{"field": "from", "message": "after `to`"}])
         span = (last - first).days + 1

@@ -74,6 +74,9 @@ class OrderRepository(Protocol):
     def mark_charged(self, order_id: str, now: datetime) -> Order:
         """Record that the charge went through."""
 
+    def clear_outbox(self, order_id: str, event: str) -> None:
+        """Forget the pending outcome event once published (a no-op if already cleared)."""
+
 
 class Inventory(Protocol):
     """Moves stock for an order, atomically with the order's own record; each step once per order."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled, ValidationError
-from app.domain.events import OrderFailed, OrderProcessed, order_failed, order_processed
+from app.domain.events import outcome_event
 from app.domain.orders import FINAL, Order, OrderStatus, stale_lines
 from app.services.order_ports import (
     EventPublisher,
@@ -24,8 +24,20 @@ from app.services.ports import Clock, UserRepository
 
 def order_detail(order: Order) -> dict[str, Any]:
     """The event body describing an order (the OrderProcessed / OrderFailed contract, version 1)."""
-    event = order_failed(order) if order.status is OrderStatus.FAILED else order_processed(order)
-    return event.model_dump(mode="json")
+    return outcome_event(order).model_dump(mode="json")
+
+
+def publish_outbox(order: Order, orders: OrderRepository, events: EventPublisher) -> bool:
+    """Publish the outcome event the order's outbox holds, then clear it; False when nothing was pending.
+
+    At least once: a crash after publishing and before clearing publishes it again later, and consumers
+    key what they count by the order, not the event id.
+    """
+    if order.outbox is None:
+        return False
+    events.publish(order.outbox, order_detail(order))
+    orders.clear_outbox(order.id, order.outbox)
+    return True
 
 
 class OrderDispatcher:
@@ -105,9 +117,9 @@ class OrderWorkflow:
         return self.inventory.commit(self._order(order_id), self.clock())
 
     def notify(self, order_id: str) -> Order:
-        """Publish OrderProcessed."""
+        """Publish OrderProcessed from the outbox (a retry after it was published sends nothing)."""
         order = self._order(order_id)
-        self.events.publish(OrderProcessed.DETAIL_TYPE, order_detail(order))
+        publish_outbox(order, self.orders, self.events)
         return order
 
     def release(self, order_id: str) -> bool:
@@ -127,5 +139,5 @@ class OrderWorkflow:
             if current.status is OrderStatus.CANCELLED:
                 return current  # the cancel won the race; the failure path has already given back what it held
             raise
-        self.events.publish(OrderFailed.DETAIL_TYPE, order_detail(order))
+        publish_outbox(order, self.orders, self.events)
         return order

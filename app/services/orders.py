@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.domain.auth import Principal
+from app.domain.auth import Forbidden, Principal
 from app.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
 from app.domain.orders import (
     DEFAULT_PAYMENT_TOKEN,
@@ -19,7 +19,7 @@ from app.domain.orders import (
 )
 from app.services.cursor import CursorCodec
 from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed, OrderQueue, OrderRepository, ProductRepository
-from app.services.ports import Clock
+from app.services.ports import Clock, UserRepository
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -50,8 +50,10 @@ class OrderService:
         products: ProductRepository,
         queue: OrderQueue,
         clock: Clock,
-        cursor_key: str,
+        cursor_key: str | Callable[[], str],
+        users: UserRepository,
     ) -> None:
+        self.users = users
         self.orders = orders
         self.products = products
         self.queue = queue
@@ -72,6 +74,9 @@ class OrderService:
         scheduled cleanup, so the 202 still holds.
         """
         wanted = check_items(items)
+        if self.users.get(user_id) is None:
+            # A deleted (or never created) profile would only fail later, in ValidateOrder: refuse it now.
+            raise Forbidden("this token's user has no profile (deleted or never created): create it with POST /users")
         lines, currency = price_lines(wanted, self.products.get_many([pid for pid, _ in wanted]))
         now = self.clock()
         order = Order(

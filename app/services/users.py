@@ -70,6 +70,7 @@ class UserService:
         """Register the caller's own profile (id = sub); an admin may register anyone."""
         owner = user_id or caller.sub
         caller.require_owner_or_admin(owner)
+        caller.require_own_email(email)
         return self.create(name, email, owner)
 
     def find_by_email_as(self, caller: Principal, email: str) -> User:
@@ -97,6 +98,15 @@ class UserService:
         updated = current.renamed(name, email, self.clock())
         self.repo.update(updated, current)
         return updated
+
+    def update_as(
+        self, caller: Principal, user_id: str, expected_version: int | None, name: str | None, email: str | None
+    ) -> User:
+        """Change a user as the caller: the owner or an admin, and a non-admin only to their own email."""
+        caller.require_owner_or_admin(user_id)
+        if email is not None:
+            caller.require_own_email(email)
+        return self.update(user_id, expected_version, name, email)
 
     def delete(self, user_id: str, expected_version: int | None = None) -> None:
         """Delete a user and free its email."""

@@ -31,6 +31,7 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     extra["api_rss"] = (median([s.rss_mb for s in ours]), median([s.rss_mb for s in base]))
     extra["api_imports"] = cold.import_costs(api)
     results = [Comparison("API cold start (GET /users/{id})", "ms", [s.ms for s in ours], [s.ms for s in base], 1.10)]
+    results.append(_tracing_cost(api, runs))
 
     orders = world.place_orders(runs + 2)
     queue = cold.Variant(
@@ -43,6 +44,29 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     results.append(_worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs))
     extra["worker_imports"] = cold.import_costs(validate)
     return results, extra
+
+
+def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
+    """The API's cold start as deployed with X-Ray on (the SDK loaded, botocore patched) against tracing off."""
+    import tempfile
+
+    lambda_env = {
+        "AWS_LAMBDA_FUNCTION_NAME": "order-service-api-dev",
+        "LAMBDA_TASK_ROOT": tempfile.mkdtemp(prefix="bench-task-root-"),
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # UDP: segments are sent and lost, as cheap as in Lambda
+    }
+    on = cold.Variant(
+        api.module, api.function, {**api.env, **lambda_env, "POWERTOOLS_TRACE_DISABLED": "false"}, api.event
+    )
+    off = cold.Variant(
+        api.module, api.function, {**api.env, **lambda_env, "POWERTOOLS_TRACE_DISABLED": "true"}, api.event
+    )
+    traced, untraced = cold.alternate(on, off, runs)
+    note = f"X-Ray adds {median([s.ms for s in traced]) - median([s.ms for s in untraced]):.0f} ms (median)"
+    return Comparison(
+        "API cold start, tracing on vs off", "ms", [s.ms for s in traced], [s.ms for s in untraced], None, [note]
+    )
 
 
 def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base_dir: str, runs: int) -> Comparison:

@@ -13,11 +13,14 @@ from app.api import deps
 from app.api.main import create_app
 from app.services.cursor import CursorCodec
 from app.services.health import HealthReport
+from app.services.order_events import AnalyticsQueries
 from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 from app.settings import Settings
 from tests import tokens as test_tokens
+from tests.event_fakes import InMemoryAnalytics
 from tests.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
+from tests.import_fakes import import_service
 from tests.order_world import OrderWorld
 
 
@@ -33,8 +36,11 @@ class FakeContainer:
     world: OrderWorld = field(default_factory=OrderWorld)
 
     def __post_init__(self) -> None:
+        self.repo = self.world.users  # one user table: the order service checks that the caller has a profile
         self.catalog = self.world.catalog
         self.orders = self.world.order_service
+        self.analytics = AnalyticsQueries(InMemoryAnalytics())
+        self.catalog_imports = import_service(self.clock)
         self.users = UserService(self.repo, self.publisher, self.clock, CursorCodec("k" * 32, "users"), "arn:topic")
 
     def health(self) -> HealthReport:

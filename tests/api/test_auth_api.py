@@ -115,7 +115,7 @@ def test_create_is_for_the_callers_own_profile_unless_admin(client: TestClient, 
     own = client.post("/users", json={**body, "id": "bob"}, headers=as_user("bob"))
     assert own.status_code == 201
     assert own.json()["id"] == "bob"
-    again = client.post("/users", json={"name": "Bob", "email": "bob2@example.com"}, headers=as_user("bob"))
+    again = client.post("/users", json={"name": "Bob", "email": "bob@example.com"}, headers=as_user("bob"))
     assert again.status_code == 409
     admin = client.post("/users", json={"id": "carol", "name": "Carol", "email": "c@example.com"}, headers=as_admin())
     assert admin.status_code == 201

@@ -21,6 +21,9 @@ def shop(client: TestClient) -> TestClient:
             client.put(f"/products/{pid}", json={"name": pid.title(), "price": price}, headers=ADMIN).status_code == 200
         )
         assert client.post(f"/products/{pid}/restock", json={"quantity": stock}, headers=ADMIN).status_code == 200
+    for sub in ("ada", "bob"):
+        profile = {"name": sub.title(), "email": f"{sub}@example.com"}
+        assert client.post("/users", json=profile, headers=as_user(sub, f"{sub}@example.com")).status_code == 201
     return client
 
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import FakeContainer
-from tests.tokens import as_admin, as_user
+from tests.tokens import as_admin, as_user, bearer, hs256
 
 PROBLEM = "application/problem+json"
 
@@ -41,7 +41,7 @@ def test_create_returns_201_location_etag_and_body(client: TestClient, fake: Fak
 
 def test_duplicate_email_is_409_problem(client: TestClient, fake: FakeContainer) -> None:
     create(client)
-    response = client.post("/users", json={"name": "B", "email": "Ada@example.com"}, headers=as_user("b"))
+    response = client.post("/users", json={"id": "b", "name": "B", "email": "Ada@example.com"}, headers=as_admin())
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "EmailAlreadyExists"
@@ -165,14 +165,41 @@ def test_patch_with_if_match(client: TestClient, fake: FakeContainer) -> None:
     assert fake.repo.users[str(user["id"])].name == "Ada L"
     assert client.patch(url, json={"name": "X"}, headers={"if-match": "garbage", **me}).status_code == 412
     assert client.patch(url, json={}, headers=me).status_code == 422
-    assert client.patch(url, json={"email": "new@example.com"}, headers=me).json()["email"] == "new@example.com"
+    renamed = as_user("ada", "new@example.com")  # the issuer now vouches for the new address
+    assert client.patch(url, json={"email": "new@example.com"}, headers=renamed).json()["email"] == "new@example.com"
 
 
 def test_patch_email_to_taken_is_409(client: TestClient) -> None:
     a = create(client, "A", "a@example.com")
     create(client, "B", "b@example.com")
-    response = client.patch(f"/users/{a['id']}", json={"email": "b@example.com"}, headers=as_user("a"))
+    response = client.patch(f"/users/{a['id']}", json={"email": "b@example.com"}, headers=as_user("a", "b@example.com"))
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_user_may_claim_only_the_email_their_token_vouches_for(client: TestClient, taken: bool) -> None:
+    if taken:
+        create(client)
+    squat = client.post("/users", json={"name": "M", "email": "ada@example.com"}, headers=as_user("mallory"))
+    # 403 whether or not the address is registered: the answer reveals nothing about other people.
+    assert (squat.status_code, squat.headers["content-type"]) == (403, PROBLEM)
+    assert "vouches" in squat.json()["detail"]
+    mine = create(client, "M", "mallory@example.com")
+    patch = client.patch(f"/users/{mine['id']}", json={"email": "ada@example.com"}, headers=as_user("mallory"))
+    assert patch.status_code == 403
+    assert client.get(f"/users/{mine['id']}", headers=as_user("mallory")).json()["email"] == "mallory@example.com"
+
+
+def test_an_unverified_email_claim_vouches_for_nothing(client: TestClient) -> None:
+    token = hs256("eve", "user", "eve@example.com", email_verified=False)
+    assert (
+        client.post("/users", json={"name": "E", "email": "eve@example.com"}, headers=bearer(token)).status_code == 403
+    )
+
+
+def test_an_admin_may_register_any_email(client: TestClient) -> None:
+    made = client.post("/users", json={"id": "zed", "name": "Z", "email": "zed@example.com"}, headers=as_admin())
+    assert made.status_code == 201
 
 
 def test_delete_is_204_and_frees_email(client: TestClient) -> None:

@@ -59,7 +59,7 @@ def capture_events(stack: Stack, *detail_types: str) -> str:
     return url
 
 
-def drain(stack: Stack, url: str, expected: int, timeout: float = 10) -> list[dict[str, Any]]:
+def drain(stack: Stack, url: str, expected: int, timeout: float = 60) -> list[dict[str, Any]]:
     """Receive (and delete) until `expected` messages arrived; their parsed bodies."""
     sqs = aws(stack, "sqs")
     bodies: list[dict[str, Any]] = []

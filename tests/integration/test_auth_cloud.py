@@ -94,7 +94,9 @@ def test_secret_and_its_access_match_the_template(stack: Stack) -> None:
         granted = [s for s in statements if "secretsmanager" in str(s.get("Action"))]
         if granted:
             readers[logical] = [(s["Action"], stack.resolve(s["Resource"])) for s in granted]
+    cursor_key = stack.name("CursorSigningSecret")
+    assert len(aws(stack, "secretsmanager").get_secret_value(SecretId=cursor_key)["SecretString"]) == 64
     assert readers == {
-        "ApiFunction": [("secretsmanager:GetSecretValue", name)],
+        "ApiFunction": [("secretsmanager:GetSecretValue", [name, cursor_key])],
         "AuthorizerFunction": [("secretsmanager:GetSecretValue", name)],
     }

@@ -10,10 +10,12 @@ import pytest
 import workers.common
 import workers.scheduled
 from app.adapters.dynamo import to_item
+from app.adapters.dynamo_imports import DynamoImportRepository
 from app.adapters.dynamo_inventory import DynamoInventory
 from app.adapters.dynamo_orders import DynamoOrderRepository, order_values
 from app.adapters.dynamo_products import DynamoProductRepository
 from app.adapters.payments import SimulatedPaymentGateway
+from app.domain.catalog_import import CatalogImport, ImportStatus, object_key
 from app.domain.money import Money
 from app.domain.orders import Order, OrderLine, OrderStatus
 from infra.local.provision import client as aws
@@ -37,7 +39,7 @@ def put_orders(stack: Stack, orders: list[Order]) -> None:
 
 
 def queued_ids(stack: Stack, expected: int) -> list[str]:
-    return [m["orderId"] for m in drain(stack, stack.ref("OrderQueue"), expected, timeout=5)]
+    return [m["orderId"] for m in drain(stack, stack.ref("OrderQueue"), expected)]
 
 
 def test_cleanup_reads_every_page_and_requeues_each_lost_order(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,6 +125,12 @@ def test_the_handler_purges_expired_claims_and_reports_counts_as_metrics(
         item = {"idempotencyKey": {"S": key}, "orderId": {"S": "o"}, "fingerprint": {"S": "f"}}
         dynamodb.put_item(TableName=stack.name("IdempotencyTable"), Item={**item, "expiresAt": {"N": str(expires)}})
     put_orders(stack, [order("ancient", datetime.now(UTC) - timedelta(minutes=30))])
+    imports = DynamoImportRepository(dynamodb, stack.name("ImportsTable"), stack.name("ProductsTable"))
+    stalled = {"a" * 32: ImportStatus.PENDING, "b" * 32: ImportStatus.RUNNING}
+    for import_id, status in {**stalled, "c" * 32: ImportStatus.PENDING}.items():
+        since = datetime.now(UTC) - (timedelta(minutes=5) if import_id.startswith("c") else timedelta(days=1))
+        record = CatalogImport(import_id, status, object_key(import_id), since, since)
+        imports.create(record, since + timedelta(days=30))
     as_worker(stack, monkeypatch, "CleanupFunction")
 
     result = workers.scheduled.cleanup({"detail-type": "Scheduled Event"}, LambdaContext(remaining_ms=290_000))
@@ -137,6 +145,15 @@ def test_the_handler_purges_expired_claims_and_reports_counts_as_metrics(
         "pages": 1,
         "errors": 0,
         "complete": True,
+        "reconciled": 0,
+        "published": 0,
+        "importsStalled": 2,
+    }
+    swept = {i: imports.get(i) for i in [*stalled, "c" * 32]}
+    assert {i: (r.status, r.reason) for i, r in swept.items() if r} == {
+        "a" * 32: (ImportStatus.FAILED, "stalled"),
+        "b" * 32: (ImportStatus.FAILED, "stalled"),
+        "c" * 32: (ImportStatus.PENDING, None),  # its upload URL is still valid
     }
     left = dynamodb.scan(TableName=stack.name("IdempotencyTable"))["Items"]
     assert [i["idempotencyKey"]["S"] for i in left] == ["live"]

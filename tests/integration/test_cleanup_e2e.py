@@ -57,6 +57,6 @@ def test_a_lost_enqueue_is_repaired_confirmed_notified_and_counted(stack: Stack,
     assert "Total: $12.34" in confirmation
     analytics = DynamoAnalytics(dynamodb, stack.name("AnalyticsTable"), lambda: now)
     span = (now.date(), now.date() + timedelta(days=1))  # the event's day: today, or tomorrow past midnight
-    wait_for(lambda: bool(analytics.days(*span)), "the daily aggregate", timeout=10)
+    wait_for(lambda: bool(analytics.days(*span)), "the daily aggregate", timeout=60)
     (day,) = analytics.days(*span)
     assert (day.orders, dict(day.revenue), dict(day.units)) == (1, {"USD": 1234}, {"mug": 1})

@@ -28,7 +28,7 @@ from infra.local.runtime.sources.sqs import SqsSource
 from infra.local.runtime.sources.stepfunctions import state_machine_sources
 from infra.local.runtime.worker import Invocation
 from infra.local.template import TEMPLATE_PATH, Stack
-from tests.integration.order_helpers import as_function
+from tests.integration.order_helpers import add_users, as_function
 from tests.tokens import SECRET, Signer
 
 WORKER = "ProcessOrderFunction"
@@ -131,6 +131,7 @@ def place_orders(stack: Stack, mp: pytest.MonkeyPatch, count: int) -> list[str]:
     """`count` orders accepted by the API (stored PENDING and enqueued on the real order queue)."""
     create_workflow(stack)
     api = as_function(stack, mp, "ApiFunction")
+    add_users(api, "ada")
     api.catalog.put("mug", "Mug", 1000, "USD")
     api.catalog.restock("mug", 100)
     return [api.orders.place("ada", [("mug", 1)]).order.id for _ in range(count)]

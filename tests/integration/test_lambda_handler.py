@@ -38,7 +38,8 @@ def body_of(result: dict[str, Any]) -> Any:
 def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str, auth: Signer) -> None:
     ada = auth.user("ada")
     created = invoke(
-        handler_module, http_api_v2("POST", "/users", body={"name": "Ada", "email": "a@x.io"}, stage=stage, headers=ada)
+        handler_module,
+        http_api_v2("POST", "/users", body={"name": "Ada", "email": "ada@example.com"}, stage=stage, headers=ada),
     )
     assert created["statusCode"] == 201
     user = body_of(created)
@@ -53,20 +54,22 @@ def test_http_api_v2_create_and_get(handler_module: ModuleType, stage: str, auth
 
 def test_http_api_v2_base64_body_and_query(handler_module: ModuleType, auth: Signer) -> None:
     bo = auth.user("bo")
-    event = http_api_v2("POST", "/users", body={"name": "Bo", "email": "bo@x.io"}, base64_body=True, headers=bo)
+    event = http_api_v2("POST", "/users", body={"name": "Bo", "email": "bo@example.com"}, base64_body=True, headers=bo)
     assert invoke(handler_module, event)["statusCode"] == 201
-    found = invoke(handler_module, http_api_v2("GET", "/users", query={"email": "bo@x.io"}, headers=bo))
+    found = invoke(handler_module, http_api_v2("GET", "/users", query={"email": "bo@example.com"}, headers=bo))
     assert body_of(found)["items"][0]["name"] == "Bo"
 
 
 def test_rest_v1_with_stage(handler_module: ModuleType, auth: Signer) -> None:
     cy = auth.user("cy")
-    created = invoke(handler_module, rest_api_v1("POST", "/users", body={"name": "Cy", "email": "cy@x.io"}, headers=cy))
+    created = invoke(
+        handler_module, rest_api_v1("POST", "/users", body={"name": "Cy", "email": "cy@example.com"}, headers=cy)
+    )
     assert created["statusCode"] == 201
     user = body_of(created)
     got = invoke(handler_module, rest_api_v1("GET", f"/users/{user['id']}", headers=cy))
     assert got["statusCode"] == 200
-    assert body_of(got)["email"] == "cy@x.io"
+    assert body_of(got)["email"] == "cy@example.com"
     bad = invoke(handler_module, rest_api_v1("POST", "/users", body="{nope", headers=cy))
     assert bad["statusCode"] == 400
     assert (
@@ -96,3 +99,17 @@ def test_openapi_under_stage(handler_module: ModuleType) -> None:
     result = invoke(handler_module, http_api_v2("GET", "/openapi.json", stage="dev"))
     assert result["statusCode"] == 200
     assert "/users" in body_of(result)["paths"]
+
+
+@pytest.mark.parametrize("make", [http_api_v2, rest_api_v1])
+def test_a_problem_comes_back_as_text_not_base64(handler_module: ModuleType, auth: Signer, make: Any) -> None:
+    result = invoke(handler_module, make("GET", "/users/nobody", headers=auth.admin()))
+    assert (result["statusCode"], result["isBase64Encoded"]) == (404, False)
+    assert json.loads(result["body"])["status"] == 404
+
+
+def test_a_chunked_body_without_content_length_is_judged_by_its_size(handler_module: ModuleType, auth: Signer) -> None:
+    # API Gateway passes no Content-Length through Mangum: the body's own size is what is limited.
+    big = {"name": "x" * 1_100_000, "email": "dee@example.com"}
+    result = invoke(handler_module, http_api_v2("POST", "/users", body=big, headers=auth.user("dee")))
+    assert (result["statusCode"], result["isBase64Encoded"]) == (413, False)

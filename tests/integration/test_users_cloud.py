@@ -44,21 +44,24 @@ def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack, auth:
     assert client.get("/users", headers=admin).json()["items"] == [user]
 
     url = f"/users/{user['id']}"
-    patched = client.patch(url, json={"email": "ada@new.io"}, headers={"if-match": '"1"', **ada})
+    moved = auth.user("ada", "ada@new.io")  # the issuer now vouches for Ada's new address
+    patched = client.patch(url, json={"email": "ada@new.io"}, headers={"if-match": '"1"', **moved})
     assert patched.status_code == 200
     assert patched.json()["version"] == 2
     assert client.patch(url, json={"name": "x"}, headers={"if-match": '"1"', **ada}).status_code == 412
     # The old email was released by the same transaction, the new one is claimed.
     assert (
-        client.post("/users", json={"name": "B", "email": "ada@example.com"}, headers=auth.user("b")).status_code == 201
-    )
-    assert client.post("/users", json={"name": "C", "email": "ada@new.io"}, headers=auth.user("c")).status_code == 409
+        client.post("/users", json={"name": "B", "email": "ada@example.com"}, headers=auth.user("b", "ada@example.com"))
+    ).status_code == 201
+    taken = client.post("/users", json={"name": "C", "email": "ada@new.io"}, headers=auth.user("c", "ada@new.io"))
+    assert taken.status_code == 409
 
     assert client.delete(url, headers={"if-match": '"2"', **ada}).status_code == 204
     assert client.get(url, headers=admin).status_code == 404
     # Ada's still-valid token now names nobody.
     assert client.get(url, headers=ada).status_code == 401
-    assert client.post("/users", json={"name": "D", "email": "ada@new.io"}, headers=auth.user("d")).status_code == 201
+    freed = client.post("/users", json={"name": "D", "email": "ada@new.io"}, headers=auth.user("d", "ada@new.io"))
+    assert freed.status_code == 201
 
     messages = aws(stack, "sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
     envelopes = [json.loads(m["Body"]) for m in messages["Messages"]]
@@ -91,7 +94,9 @@ def test_listing_pages_skip_claims_and_forged_cursor_is_400(client: TestClient, 
 def test_twenty_parallel_creates_with_one_email_give_one_201(live_api: str, auth: Signer) -> None:
     def post(i: int) -> int:
         body = {"name": f"N{i}", "email": "race@example.com"}
-        return httpx.post(f"{live_api}/users", json=body, headers=auth.user(f"racer-{i}"), timeout=30).status_code
+        return httpx.post(
+            f"{live_api}/users", json=body, headers=auth.user(f"racer-{i}", "race@example.com"), timeout=30
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         codes = list(pool.map(post, range(20)))

@@ -30,13 +30,20 @@ def test_a_valid_row() -> None:
     ("fields", "message"),
     [
         (["m", "Mug", "12.50", "USD", "1"], "price must be a whole number of minor units, e.g. 1250 for 12.50"),
-        (["m", "Mug", "0", "USD", "1"], "price must be at least 1 minor unit"),
+        (["m", "Mug", "0", "USD", "1"], "price must be 1-"),
         (["m", "Mug", "1", "USD", "-2"], "stock must be a whole number from 0 to 1000000, got '-2'"),
         (["m", "Mug", "1", "USD", "2000000"], "stock must be a whole number from 0 to 1000000, got 2000000"),
         (["m", "Mug", "1", "US", "1"], "currency must be 3 letters"),
         (["m!", "Mug", "1", "USD", "1"], "productId must be"),
         (["m", " ", "1", "USD", "1"], "name must be 1-200 characters"),
         (["m", "Mug", "1"], "expected 5 columns"),
+        (["m", "Mug", "9" * 5000, "USD", "1"], "price must be a whole number"),
+        (["m", "Mug", "1", "USD", "1" * 5000], "stock must be a whole number"),
+        (["m", "Mug", "\u00b2", "USD", "1"], "price must be a whole number"),
+        (["m", "Mug", "1", "USD", "\u0661"], "stock must be a whole number"),
+        (["m", "Mu\x00g", "1", "USD", "1"], "name must not contain control"),
+        (["m", "Mug\x1b[31m", "1", "USD", "1"], "name must not contain control"),
+        (["m", "\u200b", "1", "USD", "1"], "name must contain at least one visible character"),
     ],
 )
 def test_invalid_rows_say_why(fields: list[str], message: str) -> None:

@@ -15,6 +15,7 @@ from tests.payloads import LambdaContext, sqs_event
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> OrderWorld:
     w = OrderWorld()
+    w.add_user("u1")
     monkeypatch.setattr(workers.order_queue, "services", lambda: w)
     w.catalog.put("mug", "Mug", 500, "USD")
     return w

@@ -19,6 +19,8 @@ from tests.order_world import ADMIN_USER, OrderWorld
 @pytest.fixture
 def world() -> OrderWorld:
     w = OrderWorld()
+    for user in ("u1", "u2"):
+        w.add_user(user)
     w.catalog.put("mug", "Mug", 1250, "usd")
     w.catalog.put("tea", "Tea", 399, "USD")
     w.catalog.restock("mug", 10)
@@ -208,7 +210,9 @@ def test_every_task_is_idempotent(world: OrderWorld) -> None:
 
 
 def test_validation_failures(world: OrderWorld) -> None:
+    world.add_user("ghost-user")
     order = world.order_service.place("ghost-user", [("mug", 1)]).order
+    del world.users.users["ghost-user"]  # deleted after the order was accepted
     with pytest.raises(ValidationError, match="user"):
         world.order_workflow.validate(order.id)
     world.add_user("u1")

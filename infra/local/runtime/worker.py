@@ -175,7 +175,10 @@ class FunctionPool:
 
     def _acquire(self) -> Worker:
         with self._cond:
-            while not self._idle and self._count >= self.concurrency:
+            while True:
+                self._reap()
+                if self._idle or self._count < self.concurrency or self._closed:
+                    break
                 self._cond.wait()
             if self._closed:
                 raise RuntimeError(f"{self.spec.logical_id} is stopped")
@@ -189,6 +192,14 @@ class FunctionPool:
                 self._count -= 1
                 self._cond.notify()
             raise
+
+    def _reap(self) -> None:
+        # Lambda never reuses an environment whose process died (killed, out of memory) while idle.
+        dead = [w for w in self._idle if not w.alive]
+        for worker in dead:
+            self._idle.remove(worker)
+            self._count -= 1
+            worker.kill()
 
     def _release(self, worker: Worker) -> None:
         with self._cond:

@@ -2,7 +2,9 @@
 
 Each Task state that names a template function becomes an SQS `sendMessage.waitForTaskToken` to a
 runtime-owned queue; the runtime runs the handler and answers SendTaskSuccess or SendTaskFailure
-(error = the exception's class name), so the definition's Retry and Catch apply unchanged.
+(error = the exception's class name), so the definition's Retry and Catch apply unchanged (each retry
+attempt gets its own token: see infra/local/moto_fixes.py). Executions that end FAILED, TIMED_OUT or
+ABORTED are announced on the default bus, as AWS does.
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ class StateMachineSource:
     def setup(self) -> None:
         """Create the state machine in the local cloud; replace its definition if it exists."""
         sfn = self.services.client("stepfunctions")
-        arn = f"arn:aws:states:{self.services.stack.region}:{ACCOUNT_ID}:stateMachine:{self.name}"
+        arn = self.arn
         body = json.dumps(self.definition)
         try:
             sfn.describe_state_machine(stateMachineArn=arn)
@@ -128,7 +130,90 @@ class StateMachineSource:
             sfn.update_state_machine(stateMachineArn=arn, definition=body, roleArn=self.role)
 
     def run(self, stop: threading.Event) -> None:
-        """Nothing to poll: the task queue's source runs the tasks."""
+        """Announce ended executions on the default bus, as Step Functions does (moto does not)."""
+        watcher = ExecutionWatcher(self.services, self.arn)
+        watcher.prime()
+        guarded(self.services, self.description, stop, lambda: watcher.announce_once(stop))
+
+    @property
+    def arn(self) -> str:
+        """The state machine's ARN in the local cloud."""
+        return f"arn:aws:states:{self.services.stack.region}:{ACCOUNT_ID}:stateMachine:{self.name}"
+
+
+class ExecutionWatcher:
+    """Puts a "Step Functions Execution Status Change" event on the default bus for each execution that ends
+    FAILED, TIMED_OUT or ABORTED, so that rules on those events (the order reconciler) run locally too."""
+
+    def __init__(self, services: Services, state_machine_arn: str) -> None:
+        self.services = services
+        self.state_machine_arn = state_machine_arn
+        self.sfn = services.client("stepfunctions")
+        self.events = services.client("events")
+        self.seen: set[str] = set()
+
+    def prime(self) -> None:
+        """Executions that had already ended before the runtime started are not announced again."""
+        self.seen.update(e["executionArn"] for e in self._ended())
+
+    def announce_once(self, stop: threading.Event) -> None:
+        """One look at the ended executions; announce the new ones; then wait a poll interval."""
+        for execution in self._ended():
+            if execution["executionArn"] not in self.seen:
+                self._announce(execution["executionArn"])
+                self.seen.add(execution["executionArn"])
+        stop.wait(self.services.poll_seconds)
+
+    def _ended(self) -> list[dict[str, Any]]:
+        ended: list[dict[str, Any]] = []
+        for status in ENDED_ABNORMALLY:
+            pages = self.sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=self.state_machine_arn, statusFilter=status
+            )
+            ended += [e for page in pages for e in page.get("executions", [])]
+        return ended
+
+    def _announce(self, execution_arn: str) -> None:
+        described = self.sfn.describe_execution(executionArn=execution_arn)
+        detail = execution_status_detail(described)
+        self.events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(detail),
+                    "Resources": [execution_arn],
+                    "EventBusName": "default",
+                }
+            ]
+        )
+        self.services.log(f"[runtime] execution {described['name']} {described['status']}: status change event sent")
+
+
+ENDED_ABNORMALLY = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def execution_status_detail(described: dict[str, Any]) -> dict[str, Any]:
+    """The `detail` of AWS's Step Functions Execution Status Change event, from DescribeExecution."""
+
+    def millis(key: str) -> int | None:
+        value = described.get(key)
+        return int(value.timestamp() * 1000) if value is not None else None
+
+    return {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": described["status"],
+        "startDate": millis("startDate"),
+        "stopDate": millis("stopDate"),
+        "input": described.get("input"),
+        "output": described.get("output"),
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True} if described.get("output") is not None else None,
+        "error": described.get("error"),
+        "cause": described.get("cause"),
+    }
 
 
 class TaskQueueSource:
