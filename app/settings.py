@@ -14,7 +14,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    service_name: str = Field("order-service", alias="POWERTOOLS_SERVICE_NAME")
     stage: str = "dev"
     aws_region: str = Field("us-east-1", alias="AWS_REGION")
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
@@ -53,7 +52,6 @@ class Settings(BaseSettings):
     cursor_signing_key: SecretStr | None = Field(None, min_length=16)
     cursor_key_secret_id: str | None = None
     max_body_bytes: int = 1_048_576
-    page_size_max: int = 100
 
     auth_mode: Literal["secret", "cognito"] = Field("secret", alias="AUTH_MODE")
     jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")

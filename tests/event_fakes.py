@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from app.domain.orders import OrderStatus
-from app.services.event_ports import DailyAggregate, Sale
-from app.services.ports import Page, PageKey
+from app.domain.orders import Order, OrderStatus
+from app.services.ports import DailyAggregate, Page, PageKey, Sale
 from tests.fakes import InMemoryOrders, InMemoryProducts
 
 
@@ -64,7 +63,7 @@ class PagedStaleOrders:
     orders: InMemoryOrders
     pages_read: int = 0
 
-    def page_unfinished(self, created_before: datetime, limit: int, start: PageKey | None) -> Page:
+    def page_unfinished(self, created_before: datetime, limit: int, start: PageKey | None) -> Page[Order, PageKey]:
         self.pages_read += 1
         ids = sorted(self.orders.orders)
         after = start["orderId"] if start else None

@@ -21,8 +21,7 @@ from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState, can_move
 from app.domain.products import Product
 from app.domain.users import User
-from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed
-from app.services.ports import Message, Page, PageKey
+from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed, Message, Page, PageKey
 
 
 class FakeClock:
@@ -55,7 +54,7 @@ class InMemoryUserRepository:
     def get_by_email(self, email: str) -> User | None:
         return next((u for u in self.users.values() if u.email == email), None)
 
-    def page(self, limit: int, start: PageKey | None) -> Page:
+    def page(self, limit: int, start: PageKey | None) -> Page[User, PageKey]:
         ids = sorted(self.users)
         after = start["id"] if start else None
         rest = [i for i in ids if after is None or i > after]
@@ -122,7 +121,7 @@ class InMemoryProducts:
     def get_many(self, product_ids: Collection[str]) -> dict[str, Product]:
         return {i: self.products[i] for i in product_ids if i in self.products}
 
-    def page(self, limit: int, start: PageKey | None) -> Page:
+    def page(self, limit: int, start: PageKey | None) -> Page[Product, PageKey]:
         ids = sorted(self.products)
         rest = [i for i in ids if start is None or i > start["productId"]]
         chosen = rest[:limit]
@@ -147,7 +146,7 @@ class InMemoryOrders:
     def get(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
 
-    def page_for_user(self, user_id: str, limit: int, start: PageKey | None) -> Page:
+    def page_for_user(self, user_id: str, limit: int, start: PageKey | None) -> Page[Order, PageKey]:
         mine = sorted(
             (o for o in self.orders.values() if o.user_id == user_id), key=lambda o: (o.created_at, o.id), reverse=True
         )
@@ -307,3 +306,15 @@ class RecordingEvents:
 
     def publish(self, detail_type: str, detail: Mapping[str, Any]) -> None:
         self.events.append((detail_type, detail))
+
+
+@dataclass
+class FakeProbe:
+    """A health probe that is up until told otherwise."""
+
+    name: str
+    up: bool = True
+
+    def check(self) -> None:
+        if not self.up:
+            raise ConnectionError(f"{self.name} is down")

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from app.domain.catalog_import import CatalogImport, ImportStatus
-from app.services.catalog_import import CatalogImportService, ImportLimits
-from app.services.import_ports import (
+from app.services.ports import (
     Chunk,
     Download,
     ImportSuperseded,
@@ -94,9 +93,3 @@ class RecordingContinuations:
 
     def send(self, import_id: str, ref: ObjectRef) -> None:
         self.sent.append((import_id, ref))
-
-
-def import_service(clock: FakeClock) -> CatalogImportService:
-    """The catalog import use cases over the fakes above."""
-    limits = ImportLimits(max_bytes=50 * 1024 * 1024, url_ttl_seconds=900, reserve_ms=30_000)
-    return CatalogImportService(InMemoryImports(), InMemoryBucket(clock=clock), RecordingContinuations(), clock, limits)

@@ -1,4 +1,4 @@
-"""The catalog and order services wired on in-memory fakes, plus a runner of the real ASL definition."""
+"""The service built through its composition root on in-memory fakes, plus a runner of the real ASL definition."""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.adapters.secrets import StaticSecret
+from app.bootstrap import Ports, bootstrap
 from app.domain.auth import ADMIN, Principal
-from app.services.catalog import CatalogService
-from app.services.cursor import CursorCodec
-from app.services.order_workflow import OrderDispatcher, OrderWorkflow
-from app.services.orders import OrderService
+from app.services.tokens import SecretKeys
+from app.settings import Settings
+from tests.event_fakes import InMemoryAnalytics, InMemoryStockWatch
 from tests.fakes import (
     FakeClock,
     FakePaymentGateway,
+    FakeProbe,
     InMemoryInventory,
     InMemoryOrders,
     InMemoryProducts,
     InMemoryUserRepository,
     RecordingEvents,
+    RecordingPublisher,
     RecordingQueue,
     RecordingStarter,
 )
+from tests.import_fakes import InMemoryBucket, InMemoryImports, RecordingContinuations
+from tests.tokens import SECRET
 
 DEFINITION = Path(__file__).resolve().parents[1] / "infra" / "statemachine" / "order_workflow.asl.json"
 ADMIN_USER = Principal(sub="admin-1", role=ADMIN)
@@ -42,14 +47,44 @@ class OrderWorld:
     starter: RecordingStarter = field(default_factory=RecordingStarter)
     events: RecordingEvents = field(default_factory=RecordingEvents)
 
+    analytics: InMemoryAnalytics = field(default_factory=InMemoryAnalytics)
+    notifications: RecordingPublisher = field(default_factory=RecordingPublisher)
+    user_events: RecordingPublisher = field(default_factory=RecordingPublisher)
+
     def __post_init__(self) -> None:
         self.inventory = InMemoryInventory(self.products, self.orders)
-        self.catalog = CatalogService(self.products, self.clock, CursorCodec("k" * 32, "products"))
-        self.order_service = OrderService(self.orders, self.products, self.queue, self.clock, "k" * 32, self.users)
-        self.order_dispatcher = OrderDispatcher(self.orders, self.starter, self.clock)
-        self.order_workflow = OrderWorkflow(
-            self.orders, self.products, self.users, self.inventory, self.payments, self.events, self.clock
+        self.imports = InMemoryImports()
+        self.bucket = InMemoryBucket(clock=self.clock)
+        self.continuations = RecordingContinuations()
+        self.database = FakeProbe("dynamodb")
+        # The service's own composition root, with every AWS adapter replaced by a fake (mypy checks each).
+        self.container = bootstrap(
+            Settings(_env_file=None, cursor_signing_key="k" * 32),
+            Ports(
+                users=self.users,
+                user_events=self.user_events,
+                products=self.products,
+                orders=self.orders,
+                inventory=self.inventory,
+                payments=self.payments,
+                order_queue=self.queue,
+                workflow=self.starter,
+                order_events=self.events,
+                notifications=self.notifications,
+                analytics=self.analytics,
+                stock=InMemoryStockWatch(self.products),
+                imports=self.imports,
+                import_store=self.bucket,
+                continuations=self.continuations,
+                token_keys=SecretKeys(StaticSecret(SECRET)),
+                health_probes=([self.database], []),
+                clock=self.clock,
+            ),
         )
+        self.catalog = self.container.catalog
+        self.order_service = self.container.orders
+        self.order_dispatcher = self.container.order_dispatcher
+        self.order_workflow = self.container.order_workflow
 
     def add_user(self, user_id: str) -> Principal:
         from app.domain.users import User

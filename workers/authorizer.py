@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from app.bootstrap_auth import token_verifier
+from app.bootstrap.auth import token_verifier
 from app.domain.auth import Principal, Unauthenticated
 from app.observability import traced
 from app.services.tokens import TokenVerifier

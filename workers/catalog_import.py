@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from app.observability import logger, traced
-from app.services.import_ports import ObjectRef
+from app.services.ports import ObjectRef
 from workers.common import services
 
 

@@ -7,30 +7,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from app.bootstrap_orders import WorkerContainer
-from app.domain.errors import ServiceUnavailable, ValidationError
+from app.adapters.aws_errors import is_transient
+from app.bootstrap import Container
+from app.domain.errors import DomainError, ServiceUnavailable, ValidationError, as_workflow_error
 from app.observability import logger
 from app.settings import get_settings
 
 _ORDER_ID = re.compile(r"^[A-Za-z0-9-]{1,80}$")
-_TRANSIENT_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "TransactionConflictException",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @functools.lru_cache
-def services() -> WorkerContainer:
+def services() -> Container:
     """The process-wide services (reused by warm invocations)."""
-    return WorkerContainer(get_settings())
+    return Container(get_settings())
 
 
 def order_id_of(payload: Any) -> str:
@@ -39,15 +29,6 @@ def order_id_of(payload: Any) -> str:
     if not isinstance(order_id, str) or not _ORDER_ID.match(order_id):
         raise ValidationError("payload has no valid orderId")
     return order_id
-
-
-def is_transient(exc: Exception) -> bool:
-    """Throttling, transaction conflicts and unreachable endpoints: worth retrying."""
-    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
-
-    if isinstance(exc, ConnectionError | ReadTimeoutError):
-        return True
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
 
 
 def task(handler: Handler) -> Handler:
@@ -63,6 +44,11 @@ def task(handler: Handler) -> Handler:
             return handler(event, context)
         except ServiceUnavailable:
             raise
+        except DomainError as exc:
+            named = as_workflow_error(exc)
+            if named is exc:
+                raise
+            raise named from exc
         except Exception as exc:
             if is_transient(exc):
                 logger.warning("transient error", extra={"error": type(exc).__name__, "task": handler.__name__})

@@ -23,3 +23,16 @@ class SnsPublisher:
         if message.subject:
             args["Subject"] = message.subject
         self.client.publish(**args)
+
+
+class SnsTopicProbe:
+    """Healthy when the topic's attributes can be read."""
+
+    def __init__(self, client: Any, topic_arn: str, name: str = "sns") -> None:
+        self.client = client
+        self.topic_arn = topic_arn
+        self.name = name
+
+    def check(self) -> None:
+        """Raise if SNS or the topic cannot be reached."""
+        self.client.get_topic_attributes(TopicArn=self.topic_arn)

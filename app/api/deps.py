@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the container, its services, and the caller."""
+"""Every FastAPI dependency: the container, each use case it builds, the caller, and request headers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.bootstrap import Container, get_container
 from app.domain.auth import Principal, Unauthenticated
 from app.domain.errors import PreconditionFailed
+from app.services.catalog import CatalogService
+from app.services.catalog_import import CatalogImportService
+from app.services.order_events import AnalyticsQueries
+from app.services.orders import OrderService
 from app.services.tokens import TokenVerifier
 from app.services.users import UserService
 
@@ -23,16 +27,46 @@ async def container() -> Container:
     return get_container()
 
 
-async def users_service(c: Annotated[Container, Depends(container)]) -> UserService:
+ContainerDep = Annotated[Container, Depends(container)]
+
+
+async def users_service(c: ContainerDep) -> UserService:
     """The user use cases."""
     return c.users
+
+
+async def catalog_service(c: ContainerDep) -> CatalogService:
+    """The catalog use cases."""
+    return c.catalog
+
+
+async def orders_service(c: ContainerDep) -> OrderService:
+    """The order use cases."""
+    return c.orders
+
+
+async def import_service(c: ContainerDep) -> CatalogImportService:
+    """The catalog import use cases."""
+    return c.catalog_imports
+
+
+async def analytics_queries(c: ContainerDep) -> AnalyticsQueries:
+    """The analytics reads."""
+    return c.analytics
+
+
+Users = Annotated[UserService, Depends(users_service)]
+Catalog = Annotated[CatalogService, Depends(catalog_service)]
+Orders = Annotated[OrderService, Depends(orders_service)]
+Imports = Annotated[CatalogImportService, Depends(import_service)]
+Analytics = Annotated[AnalyticsQueries, Depends(analytics_queries)]
 
 
 # auto_error=False: a missing or non-Bearer Authorization header becomes our own 401 problem, not FastAPI's 403.
 bearer = HTTPBearer(auto_error=False, description="A JWT bearer token (locally: `make token`).")
 
 
-async def token_verifier(c: Annotated[Container, Depends(container)]) -> TokenVerifier:
+async def token_verifier(c: ContainerDep) -> TokenVerifier:
     """The bearer token verifier."""
     return c.tokens
 
@@ -81,6 +115,12 @@ async def if_match_version(caller: CurrentPrincipal, if_match: IfMatch = None) -
     if match is None:
         raise PreconditionFailed('If-Match must be an ETag returned by this API, e.g. "3"')
     return int(match.group(1))
+
+
+Version = Annotated[int | None, Depends(if_match_version)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9._:-]{1,128}$", description="Makes retries safe")
+]
 
 
 def etag(version: int) -> str:

@@ -6,8 +6,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api import analytics, health, imports, orders, problems, products, users
+from app.api import problems
 from app.api.middleware import RequestContextMiddleware
+from app.api.routes import analytics, health, imports, orders, products, users
 from app.settings import Settings, get_settings
 
 

@@ -104,12 +104,9 @@ def unexpected(exc: Exception) -> JSONResponse:
 
 def _is_aws_unreachable(exc: Exception) -> bool:
     # Imported lazily so that the error path, not the cold start, pays for botocore.
-    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+    from app.adapters.aws_errors import is_transient
 
-    if isinstance(exc, ConnectionError | ReadTimeoutError):
-        return True
-    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    return code in {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+    return is_transient(exc)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -93,3 +93,22 @@ class CommitFailed(DomainError):
     """The reservation could not be committed; the payment must be compensated."""
 
     title = "Commit failed"
+
+
+# The error names the order workflow's Retry and Catch match (infra/statemachine/order_workflow.asl.json).
+WORKFLOW_ERRORS: tuple[type[DomainError], ...] = (
+    ValidationError,
+    InsufficientInventory,
+    PaymentFailed,
+    OrderCancelled,
+    ServiceUnavailable,
+)
+
+
+def as_workflow_error(exc: DomainError) -> DomainError:
+    """The error a workflow task raises: Step Functions matches names exactly, so a subclass (for example
+    IdempotencyKeyReused) is raised as the nearest class the definition names (ValidationError)."""
+    named = next((cls for cls in type(exc).__mro__ if cls in WORKFLOW_ERRORS), None)
+    if named is None or named is type(exc):
+        return exc
+    return named(exc.detail)

@@ -49,9 +49,3 @@ def normalise_email(email: str) -> str:
     if len(lowered) > EMAIL_MAX or not _EMAIL.match(lowered):
         raise ValidationError("email is not valid", [{"field": "email", "message": "is not a valid email address"}])
     return lowered
-
-
-def mask_email(email: str) -> str:
-    """An email address safe to log: first letter and domain only."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.domain.errors import NotFound, ValidationError
 from app.domain.money import Money, check_currency, check_price
 from app.domain.products import Product, check_restock, normalise_product_name
 from app.services.cursor import CursorCodec
-from app.services.order_ports import ProductRepository
-from app.services.ports import Clock
-
-
-@dataclass(frozen=True)
-class ProductPage:
-    """Products and the cursor of the next page."""
-
-    products: list[Product]
-    cursor: str | None
+from app.services.ports import Clock, Page, ProductRepository
 
 
 class CatalogService:
@@ -44,9 +33,9 @@ class CatalogService:
             raise NotFound(f"product {product_id} not found")
         return product
 
-    def list(self, limit: int, cursor: str | None) -> ProductPage:
+    def list(self, limit: int, cursor: str | None) -> Page[Product, str]:
         """A page of products."""
         if limit < 1:
             raise ValidationError("limit must be positive", [{"field": "limit", "message": "must be >= 1"}])
         page = self.products.page(limit, self.cursors.decode(cursor))
-        return ProductPage(products=page.items, cursor=self.cursors.encode(page.next_key))
+        return Page(page.items, self.cursors.encode(page.next_key))

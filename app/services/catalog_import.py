@@ -24,8 +24,9 @@ from app.domain.catalog_import import (
 )
 from app.domain.errors import NotFound, ValidationError
 from app.services.csv_records import Record, records
-from app.services.import_ports import (
+from app.services.ports import (
     Chunk,
+    Clock,
     ContinuationQueue,
     Download,
     ImportRepository,
@@ -36,7 +37,6 @@ from app.services.import_ports import (
     ObjectUnreadable,
     UploadUrl,
 )
-from app.services.ports import Clock
 
 RECORD_DAYS = 30
 CSV_TYPE = "text/csv"

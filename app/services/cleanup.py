@@ -11,10 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.domain.orders import FINAL, Order
-from app.services.event_ports import IdempotencyRecords, StaleOrders, WorkflowExecutions
-from app.services.order_ports import EventPublisher, Inventory, OrderQueue, OrderRepository, PaymentGateway
 from app.services.order_workflow import publish_outbox
-from app.services.ports import Clock, PageKey
+from app.services.ports import (
+    Clock,
+    EventPublisher,
+    IdempotencyRecords,
+    Inventory,
+    OrderQueue,
+    OrderRepository,
+    PageKey,
+    PaymentGateway,
+    StaleOrders,
+    WorkflowExecutions,
+)
 from app.services.reconcile import WORKFLOW_ENDED, OrderReconciler, Settled
 
 EXPIRED = "Expired"

@@ -6,16 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from app.domain.errors import ServiceUnavailable
-
-
-class JwksSource(Protocol):
-    """Fetches a JSON Web Key Set; raises ServiceUnavailable when the issuer cannot be reached."""
-
-    def fetch(self) -> dict[str, Any]:
-        """The key set document."""
+from app.services.ports import JwksSource
 
 
 class JwksCache:

@@ -12,9 +12,7 @@ from datetime import date, datetime, timedelta
 from app.domain.errors import ValidationError
 from app.domain.events import LowStock, OrderFailed, OrderProcessed
 from app.domain.notifications import CONFIRMATION_SUBJECT, FAILURE_SUBJECT, confirmation_text, failure_text
-from app.services.event_ports import AnalyticsStore, DailyAggregate, Sale, StockWatch
-from app.services.order_ports import EventPublisher
-from app.services.ports import Message, Publisher
+from app.services.ports import AnalyticsStore, DailyAggregate, EventPublisher, Message, Publisher, Sale, StockWatch
 
 MAX_RANGE_DAYS = 92
 # The days analytics can hold: far from date.min and date.max, so date arithmetic never overflows.

@@ -11,15 +11,16 @@ from typing import Any
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled, ValidationError
 from app.domain.events import outcome_event
 from app.domain.orders import FINAL, Order, OrderStatus, stale_lines
-from app.services.order_ports import (
+from app.services.ports import (
+    Clock,
     EventPublisher,
     Inventory,
     OrderRepository,
     PaymentGateway,
     ProductRepository,
+    UserRepository,
     WorkflowStarter,
 )
-from app.services.ports import Clock, UserRepository
 
 
 def order_detail(order: Order) -> dict[str, Any]:

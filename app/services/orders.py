@@ -18,8 +18,16 @@ from app.domain.orders import (
     request_fingerprint,
 )
 from app.services.cursor import CursorCodec
-from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed, OrderQueue, OrderRepository, ProductRepository
-from app.services.ports import Clock, UserRepository
+from app.services.ports import (
+    Clock,
+    IdempotencyClaim,
+    KeyAlreadyClaimed,
+    OrderQueue,
+    OrderRepository,
+    Page,
+    ProductRepository,
+    UserRepository,
+)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -31,14 +39,6 @@ class Placed:
     order: Order
     created: bool
     enqueued: bool
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    """Orders and the cursor of the next page."""
-
-    orders: list[Order]
-    cursor: str | None
 
 
 class OrderService:
@@ -128,7 +128,7 @@ class OrderService:
         caller.require_owner_or_admin(order.user_id)
         return order
 
-    def list_for_user(self, user_id: str, caller: Principal, limit: int, cursor: str | None) -> OrderPage:
+    def list_for_user(self, user_id: str, caller: Principal, limit: int, cursor: str | None) -> Page[Order, str]:
         """A user's orders, newest first."""
         caller.require_owner_or_admin(user_id)
         if limit < 1:
@@ -136,7 +136,7 @@ class OrderService:
         # The scope binds a cursor to one user's listing.
         codec = CursorCodec(self.cursor_key, f"orders:{user_id}")
         page = self.orders.page_for_user(user_id, limit, codec.decode(cursor))
-        return OrderPage(orders=page.items, cursor=codec.encode(page.next_key))
+        return Page(page.items, codec.encode(page.next_key))
 
     def cancel(self, order_id: str, caller: Principal) -> Order:
         """Cancel before payment; IllegalTransition (409) once paid or final."""

@@ -14,12 +14,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from jose import jwt
 
 from app.domain.auth import Principal, Unauthenticated, principal_from_claims
 from app.services.jwks import JwksCache
+from app.services.ports import KeySource, SecretSource
 
 MAX_TOKEN_BYTES = 8192
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
@@ -28,22 +29,6 @@ _LATEST_DATE = 2**53
 _DATE_CLAIMS = ("exp", "iat", "nbf")
 HS256 = "HS256"
 RS256 = "RS256"
-
-
-class SecretSource(Protocol):
-    """Gives the HS256 shared secret; raises ServiceUnavailable when it cannot be read."""
-
-    def secret(self) -> str:
-        """The current secret."""
-
-
-class KeySource(Protocol):
-    """The one algorithm a mode accepts, and the key that verifies a token with a given header."""
-
-    algorithm: str
-
-    def key_for(self, header: Mapping[str, Any]) -> Any:
-        """The verification key; Unauthenticated if none fits, ServiceUnavailable if unreachable."""
 
 
 class SecretKeys:

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from app.domain.auth import Forbidden, Principal
 from app.domain.errors import NotFound, PreconditionFailed, ValidationError
 from app.domain.events import UserCreated
 from app.domain.users import User, normalise_email, normalise_name
 from app.services.cursor import CursorCodec
-from app.services.ports import Clock, Message, Publisher, UserRepository
-
-
-@dataclass(frozen=True)
-class UserPage:
-    """Users and the cursor of the next page."""
-
-    users: list[User]
-    cursor: str | None
+from app.services.ports import Clock, Message, Page, Publisher, UserRepository
 
 
 class UserService:
@@ -84,12 +75,12 @@ class UserService:
             raise NotFound("you have no profile yet")
         raise Forbidden("you may look up only your own email")
 
-    def list(self, limit: int, cursor: str | None) -> UserPage:
+    def list(self, limit: int, cursor: str | None) -> Page[User, str]:
         """A page of users."""
         if limit < 1:
             raise ValidationError("limit must be positive", [{"field": "limit", "message": "must be >= 1"}])
         page = self.repo.page(limit, self.cursors.decode(cursor))
-        return UserPage(users=page.items, cursor=self.cursors.encode(page.next_key))
+        return Page(page.items, self.cursors.encode(page.next_key))
 
     def update(self, user_id: str, expected_version: int | None, name: str | None, email: str | None) -> User:
         """Change a user's name and/or email, if the caller's version is current."""

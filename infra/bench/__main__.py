@@ -35,7 +35,10 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
 
     orders = world.place_orders(runs + 2)
     queue = cold.Variant(
-        "workers.order_queue", "handler", world.env("ProcessOrderFunction"), lambda i: sqs_event(world.stack, orders[i])
+        "workers.process_order",
+        "handler",
+        world.env("ProcessOrderFunction"),
+        lambda i: sqs_event(world.stack, orders[i]),
     )
     results.append(_worker(world, "ProcessOrder cold start (one SQS record)", queue, orders, base_dir, runs))
     validate = cold.Variant(
@@ -73,7 +76,7 @@ def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base
     # Record the real handler's AWS requests on its last spare order, then replay them from a bare handler.
     world.calls.clear()
     cold.run_once(ours, runs + 1)
-    fn = {"workers.order_queue": "ProcessOrderFunction"}.get(ours.module, "ValidateOrderFunction")
+    fn = {"workers.process_order": "ProcessOrderFunction"}.get(ours.module, "ValidateOrderFunction")
     replay = world.replay_of(fn)
     env = {**ours.env, "PYTHONPATH": base_dir, "BENCH_REPLAY": replay}
     baseline = cold.Variant("bench_worker_baseline", "handler", env, ours.event)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from app.adapters.dynamodb.product_items import to_product
 from infra.local.provision import client as aws_client
 from infra.local.template import Stack, load_template
 from infra.local.token import local_secret, mint
@@ -147,9 +148,9 @@ def _check(stack: Stack, orders: dict[str, dict[str, Any]], accepted: list[str])
     )
     dynamodb = aws_client(stack, "dynamodb")
     for item in _scan(dynamodb, stack.name("ProductsTable")):
-        available, reserved, sold, added = (int(item[k]["N"]) for k in ("available", "reserved", "sold", "added"))
-        if reserved or available + sold != added or available < 0:
-            problems.append(f"product {item['productId']['S']}: {available=} {reserved=} {sold=} {added=}")
+        p = to_product(item)
+        if p.reserved or p.available + p.sold != p.added or p.available < 0:
+            problems.append(f"product {p.id}: {p.available=} {p.reserved=} {p.sold=} {p.added=}")
     net: dict[str, int] = {}
     for item in _scan(dynamodb, stack.name("PaymentsTable")):
         sign = {"CHARGE": 1, "REFUND": -1}.get(item["entry"]["S"], 0)

@@ -39,7 +39,7 @@ class World:
 
     def fresh(self) -> None:
         """Reset the cloud, provision it, create the workflow and seed the user and the product."""
-        from app.adapters.dynamo_users import DynamoUserRepository
+        from app.adapters.dynamodb.users import DynamoUserRepository
         from app.bootstrap import get_container
         from app.domain.users import User
         from app.settings import get_settings

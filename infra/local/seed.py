@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from app.adapters.dynamodb import product_items
+from app.domain.money import Money
 from infra.local.provision import client
 from infra.local.template import Stack
 
@@ -19,23 +21,12 @@ DEMO_CATALOG = (
 def seed_catalog(stack: Stack) -> list[str]:
     """Put the demo products (idempotent: an existing product is left as it is); their ids."""
     dynamodb = client(stack, "dynamodb")
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
     table = stack.name("ProductsTable")
     for product_id, name, price, currency, stock in DEMO_CATALOG:
-        item = {
-            "productId": {"S": product_id},
-            "name": {"S": name},
-            "price": {"N": str(price)},
-            "currency": {"S": currency},
-            "available": {"N": str(stock)},
-            "reserved": {"N": "0"},
-            "sold": {"N": "0"},
-            "added": {"N": str(stock)},
-            "createdAt": {"S": now},
-            "updatedAt": {"S": now},
-        }
+        item = product_items.new_item(product_id, name, Money(price, currency), stock, now)
         try:
-            dynamodb.put_item(TableName=table, Item=item, ConditionExpression="attribute_not_exists(productId)")
+            dynamodb.put_item(TableName=table, Item=item, ConditionExpression=product_items.ABSENT)
         except dynamodb.exceptions.ConditionalCheckFailedException:
             continue
     return [p[0] for p in DEMO_CATALOG]

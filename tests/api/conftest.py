@@ -1,9 +1,8 @@
-"""API tests: the real app over TestClient, with the container's AWS adapters swapped for fakes."""
+"""API tests: the real app over TestClient, and the real container built on in-memory fakes (tests/order_world)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from fastapi import FastAPI
@@ -11,40 +10,39 @@ from fastapi.testclient import TestClient
 
 from app.api import deps
 from app.api.main import create_app
-from app.services.cursor import CursorCodec
-from app.services.health import HealthReport
-from app.services.order_events import AnalyticsQueries
+from app.bootstrap import Container
 from app.services.tokens import TokenVerifier
-from app.services.users import UserService
 from app.settings import Settings
-from tests import tokens as test_tokens
-from tests.event_fakes import InMemoryAnalytics
-from tests.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
-from tests.import_fakes import import_service
+from tests.fakes import InMemoryUserRepository, RecordingPublisher
 from tests.order_world import OrderWorld
 
 
-@dataclass
 class FakeContainer:
-    """The services of app.bootstrap.Container, built on in-memory fakes."""
+    """What an API test inspects and switches: the fakes behind the container, and its token verifier."""
 
-    repo: InMemoryUserRepository = field(default_factory=InMemoryUserRepository)
-    publisher: RecordingPublisher = field(default_factory=RecordingPublisher)
-    clock: FakeClock = field(default_factory=FakeClock)
-    healthy: bool = True
-    tokens: TokenVerifier = field(default_factory=test_tokens.verifier)
-    world: OrderWorld = field(default_factory=OrderWorld)
+    def __init__(self) -> None:
+        self.world = OrderWorld()
+        self.container: Container = self.world.container
+        self.repo: InMemoryUserRepository = self.world.users
+        self.publisher: RecordingPublisher = self.world.user_events
 
-    def __post_init__(self) -> None:
-        self.repo = self.world.users  # one user table: the order service checks that the caller has a profile
-        self.catalog = self.world.catalog
-        self.orders = self.world.order_service
-        self.analytics = AnalyticsQueries(InMemoryAnalytics())
-        self.catalog_imports = import_service(self.clock)
-        self.users = UserService(self.repo, self.publisher, self.clock, CursorCodec("k" * 32, "users"), "arn:topic")
+    @property
+    def healthy(self) -> bool:
+        """Whether the fake database answers the health probe."""
+        return self.world.database.up
 
-    def health(self) -> HealthReport:
-        return HealthReport(healthy=self.healthy, checks={"dynamodb": "ok" if self.healthy else "unavailable"})
+    @healthy.setter
+    def healthy(self, up: bool) -> None:
+        self.world.database.up = up
+
+    @property
+    def tokens(self) -> TokenVerifier:
+        """The container's token verifier."""
+        return self.container.tokens
+
+    @tokens.setter
+    def tokens(self, verifier: TokenVerifier) -> None:
+        self.container.__dict__["tokens"] = verifier  # replaces the cached verifier, as a new key source would
 
 
 @pytest.fixture
@@ -55,7 +53,7 @@ def fake() -> FakeContainer:
 @pytest.fixture
 def app(fake: FakeContainer) -> FastAPI:
     application = create_app(Settings(cors_allowed_origins="https://app.example.com"))
-    application.dependency_overrides[deps.container] = lambda: fake
+    application.dependency_overrides[deps.container] = lambda: fake.container
     return application
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import workers.catalog_import
-from app.bootstrap_orders import WorkerContainer
+from app.bootstrap import Container
 from app.settings import get_settings
 from infra.local.env import function_env
 from infra.local.provision import client as aws
@@ -68,7 +68,7 @@ def worker(
     for key, value in {**function_env(stack, FUNCTION), **env}.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
-    container = WorkerContainer(get_settings())
+    container = Container(get_settings())
     container.catalog_imports  # noqa: B018 - create the clients under this function's identity
     for key, value in saved.items():
         monkeypatch.setenv(key, value)

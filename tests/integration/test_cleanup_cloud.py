@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import workers.cleanup
 import workers.common
-import workers.scheduled
-from app.adapters.dynamo import to_item
-from app.adapters.dynamo_imports import DynamoImportRepository
-from app.adapters.dynamo_inventory import DynamoInventory
-from app.adapters.dynamo_orders import DynamoOrderRepository, order_values
-from app.adapters.dynamo_products import DynamoProductRepository
-from app.adapters.payments import SimulatedPaymentGateway
+from app.adapters.dynamodb.imports import DynamoImportRepository
+from app.adapters.dynamodb.inventory import DynamoInventory
+from app.adapters.dynamodb.items import to_item
+from app.adapters.dynamodb.orders import DynamoOrderRepository, order_values
+from app.adapters.dynamodb.payments import SimulatedPaymentGateway
+from app.adapters.dynamodb.products import DynamoProductRepository
 from app.domain.catalog_import import CatalogImport, ImportStatus, object_key
 from app.domain.money import Money
 from app.domain.orders import Order, OrderLine, OrderStatus
@@ -133,7 +133,7 @@ def test_the_handler_purges_expired_claims_and_reports_counts_as_metrics(
         imports.create(record, since + timedelta(days=30))
     as_worker(stack, monkeypatch, "CleanupFunction")
 
-    result = workers.scheduled.cleanup({"detail-type": "Scheduled Event"}, LambdaContext(remaining_ms=290_000))
+    result = workers.cleanup.handler({"detail-type": "Scheduled Event"}, LambdaContext(remaining_ms=290_000))
 
     assert result == {
         "scanned": 1,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.adapters.dynamo_analytics import DynamoAnalytics
-from app.adapters.dynamo_orders import DynamoOrderRepository
-from app.adapters.dynamo_products import DynamoProductRepository
-from app.adapters.dynamo_users import DynamoUserRepository
+from app.adapters.dynamodb.analytics import DynamoAnalytics
+from app.adapters.dynamodb.orders import DynamoOrderRepository
+from app.adapters.dynamodb.products import DynamoProductRepository
+from app.adapters.dynamodb.users import DynamoUserRepository
 from app.domain.money import Money
 from app.domain.orders import Order, OrderLine, OrderStatus
 from app.domain.users import User

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.adapters.dynamo_analytics import DynamoStockWatch
-from app.adapters.dynamo_cleanup import DynamoIdempotencyRecords
-from app.adapters.dynamo_products import DynamoProductRepository
+from app.adapters.dynamodb.idempotency import DynamoIdempotencyRecords
+from app.adapters.dynamodb.products import DynamoProductRepository, DynamoStockWatch
 from app.domain.money import Money
 from infra.local.notifications import NotificationPrinter
 from infra.local.provision import client as aws

@@ -14,9 +14,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from fastapi.testclient import TestClient
 
-import workers.order_queue
-from app.bootstrap import get_container
-from app.bootstrap_orders import WorkerContainer
+import workers.process_order
+from app.bootstrap import Container, get_container
 from app.domain.orders import OrderStatus
 from app.settings import get_settings
 from infra.local.cloud import free_port
@@ -32,7 +31,7 @@ from tests.integration.order_helpers import add_users, as_function
 from tests.tokens import SECRET, Signer
 
 WORKER = "ProcessOrderFunction"
-REAL_DISPATCH = workers.order_queue.dispatch
+REAL_DISPATCH = workers.process_order.dispatch
 receipts: list[str] = []  # receipt handles of the messages delivered to the in-process worker
 
 
@@ -64,18 +63,18 @@ class _Raw:
         yield self.body
 
 
-def worker(stack: Stack, mp: pytest.MonkeyPatch, endpoint: str | None = None, attempts: int = 1) -> WorkerContainer:
+def worker(stack: Stack, mp: pytest.MonkeyPatch, endpoint: str | None = None, attempts: int = 1) -> Container:
     """ProcessOrder's services (its identity, `attempts` per call), optionally pointed at `endpoint`."""
     for key, value in {**function_env(stack, WORKER), "AWS_MAX_ATTEMPTS": str(attempts)}.items():
         mp.setenv(key, value)
     if endpoint:
         mp.setenv("AWS_ENDPOINT_URL", endpoint)
     get_settings.cache_clear()
-    services = WorkerContainer(get_settings())
+    services = Container(get_settings())
     made = {name: services.client(name) for name in ("dynamodb", "stepfunctions")}
     services.client = made.__getitem__  # type: ignore[method-assign,assignment]
     services.__dict__["dynamodb"] = made["dynamodb"]
-    mp.setattr(workers.order_queue, "services", lambda: services)
+    mp.setattr(workers.process_order, "services", lambda: services)
     return services
 
 
@@ -94,7 +93,7 @@ def in_process(stack: Stack, crash_after: int | None = None) -> tuple[SqsSource,
     def invoke(logical_id: str, event: Any) -> Invocation:
         receipts.extend(r["receiptHandle"] for r in event["Records"])
         try:
-            return Invocation(request_id="local", result=workers.order_queue.handler(event, None))
+            return Invocation(request_id="local", result=workers.process_order.handler(event, None))
         except Crash:
             error = {"errorType": "Runtime.ExitError", "errorMessage": "process exited", "stackTrace": []}
         except Exception as exc:  # the handler raised: Lambda reports a function error
@@ -104,14 +103,14 @@ def in_process(stack: Stack, crash_after: int | None = None) -> tuple[SqsSource,
     spec = spec_of(stack, WORKER)
     name, event = next((n, e) for n, e in spec.events.items() if e.get("Type") == "SQS")
     source = SqsSource(Services(stack, invoke, lambda _: None, poll_seconds=1), spec, name, event["Properties"])
-    workers.order_queue.dispatch = dispatch
+    workers.process_order.dispatch = dispatch
     return source, dispatched
 
 
 @pytest.fixture(autouse=True)
 def _restore_dispatch() -> Iterator[None]:
     yield
-    workers.order_queue.dispatch = REAL_DISPATCH
+    workers.process_order.dispatch = REAL_DISPATCH
 
 
 def poll(source: SqsSource) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import workers.order_events
-from app.adapters.dynamo_products import DynamoProductRepository
+from app.adapters.dynamodb.products import DynamoProductRepository
 from app.domain.money import Money
 from infra.local.provision import client as aws
 from infra.local.template import Stack

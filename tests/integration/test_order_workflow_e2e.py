@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from app.adapters.dynamo_users import DynamoUserRepository
-from app.bootstrap_orders import WorkerContainer
+from app.adapters.dynamodb.users import DynamoUserRepository
+from app.bootstrap import Container
 from app.domain.orders import Order, OrderStatus
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
 from app.domain.users import User
@@ -47,7 +47,7 @@ def runtime(stack: Stack, logs: Logs, crash_commit_of: set[str]) -> Iterator[Loc
     rt.stop()
 
 
-def shop(stack: Stack, mp: pytest.MonkeyPatch, stock: dict[str, int], users: list[str]) -> WorkerContainer:
+def shop(stack: Stack, mp: pytest.MonkeyPatch, stock: dict[str, int], users: list[str]) -> Container:
     api = as_function(stack, mp, "ApiFunction")
     for pid, qty in stock.items():
         api.catalog.put(pid, pid.title(), 1000, "USD")
@@ -59,7 +59,7 @@ def shop(stack: Stack, mp: pytest.MonkeyPatch, stock: dict[str, int], users: lis
     return api
 
 
-def settle(api: WorkerContainer, order_ids: list[str], timeout: float = 180) -> dict[str, Order]:
+def settle(api: Container, order_ids: list[str], timeout: float = 180) -> dict[str, Order]:
     deadline = time.monotonic() + timeout
     while True:
         orders = {i: api.order_repo.get(i) for i in order_ids}

@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.adapters.dynamo import to_item
-from app.adapters.dynamo_orders import order_values
-from app.adapters.payments import SimulatedPaymentGateway
-from app.bootstrap_orders import WorkerContainer
+from app.adapters.dynamodb.items import to_item
+from app.adapters.dynamodb.orders import order_values
+from app.bootstrap import Container
 from app.domain.auth import Principal
 from app.domain.errors import (
     CommitFailed,
@@ -26,7 +25,7 @@ from app.domain.errors import (
 from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
-from app.services.order_ports import IdempotencyClaim, KeyAlreadyClaimed
+from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed
 from infra.local.provision import client as aws
 from infra.local.template import Stack
 from tests.integration.order_helpers import add_users, as_function
@@ -38,7 +37,7 @@ def new_order(order_id: str, lines: tuple[OrderLine, ...], status: OrderStatus =
     return Order(order_id, "u1", lines, "USD", status, T0, T0)
 
 
-def seed(stack: Stack, mp: pytest.MonkeyPatch, stock: dict[str, int]) -> WorkerContainer:
+def seed(stack: Stack, mp: pytest.MonkeyPatch, stock: dict[str, int]) -> Container:
     api = as_function(stack, mp, "ApiFunction")
     add_users(api, "u1")
     for pid, qty in stock.items():
@@ -60,10 +59,10 @@ def test_products_upsert_restock_and_read(stack: Stack, monkeypatch: pytest.Monk
     seen, cursor = [], None
     while True:
         page = api.catalog.list(1, cursor)
-        seen += [p.id for p in page.products]
-        if page.cursor is None:
+        seen += [p.id for p in page.items]
+        if page.next_key is None:
             break
-        cursor = page.cursor
+        cursor = page.next_key
     assert sorted(seen) == ["mug", "tea"]
 
 
@@ -87,12 +86,12 @@ def test_orders_idempotency_claims_and_user_listing(stack: Stack, monkeypatch: p
     assert [json.loads(m["Body"]) for m in sent] == [{"orderId": first.order.id}] * 2
 
     me = Principal("u1")
-    ids = [o.id for o in api.orders.list_for_user("u1", me, 10, None).orders]
+    ids = [o.id for o in api.orders.list_for_user("u1", me, 10, None).items]
     assert ids[0] == first.order.id  # created now, after the T0 orders
     page = api.orders.list_for_user("u1", me, 2, None)
-    rest = api.orders.list_for_user("u1", me, 2, page.cursor)
-    assert [o.id for o in page.orders + rest.orders] == ids
-    assert rest.cursor is None
+    rest = api.orders.list_for_user("u1", me, 2, page.next_key)
+    assert [o.id for o in page.items + rest.items] == ids
+    assert rest.next_key is None
 
 
 def test_status_transitions_are_conditional(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,7 +180,7 @@ def test_fifty_parallel_reservations_for_ten_units(stack: Stack, monkeypatch: py
 
 
 def test_payment_ledger_rules_and_refunds(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    payments: SimulatedPaymentGateway = as_function(stack, monkeypatch, "ProcessPaymentFunction").payments
+    payments = as_function(stack, monkeypatch, "ProcessPaymentFunction").payments
     payments.charge("o1", Money(500, "USD"), "tok_visa")
     payments.charge("o1", Money(500, "USD"), "tok_visa")
     with pytest.raises(PaymentFailed):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.bootstrap_orders import WorkerContainer
+from app.bootstrap import Container
 from app.domain.orders import Order, OrderStatus
 from infra.local.provision import client as aws
 from infra.local.runtime import LocalRuntime
@@ -103,7 +103,7 @@ def wait_counted(stack: Stack, order_ids: list[str], timeout: float = 120) -> No
         time.sleep(0.5)
 
 
-def published(api: WorkerContainer, order_ids: list[str], timeout: float = 120) -> dict[str, Order]:
+def published(api: Container, order_ids: list[str], timeout: float = 120) -> dict[str, Order]:
     """The orders once their outbox is empty (each outcome event went out)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +114,7 @@ def published(api: WorkerContainer, order_ids: list[str], timeout: float = 120) 
         time.sleep(0.5)
 
 
-def assert_invariants(stack: Stack, api: WorkerContainer, order_ids: list[str], stock: int) -> None:
+def assert_invariants(stack: Stack, api: Container, order_ids: list[str], stock: int) -> None:
     """Stock is conserved and nothing is held; every confirmed order is charged once; every failed one owes nothing."""
     final = published(api, order_ids)
     mug = api.product_repo.get("mug")

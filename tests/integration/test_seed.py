@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.bootstrap_orders import WorkerContainer
+from app.bootstrap import Container
 from app.settings import get_settings
 from infra.local.seed import DEMO_CATALOG, seed_catalog
 from infra.local.template import Stack
@@ -10,7 +10,7 @@ from infra.local.template import Stack
 
 def test_demo_catalog_is_seeded_once(stack: Stack) -> None:
     assert seed_catalog(stack) == [p[0] for p in DEMO_CATALOG]
-    products = WorkerContainer(get_settings()).product_repo
+    products = Container(get_settings()).product_repo
     products.restock("coffee-mug", 5, datetime.now(UTC))
     seed_catalog(stack)  # a second run keeps what is there
     mug = products.get("coffee-mug")

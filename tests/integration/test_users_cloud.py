@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
-from app.adapters.dynamo_users import DynamoUserRepository
+from app.adapters.dynamodb.users import DynamoUserRepository
 from app.bootstrap import utc_now
 from app.domain.errors import EmailAlreadyExists
 from app.domain.users import User

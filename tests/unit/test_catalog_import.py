@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from app.adapters.dynamo_imports import DynamoImportRepository
+from app.adapters.dynamodb.imports import DynamoImportRepository
 from app.domain.catalog_import import COLUMNS, ImportProgress, header_columns, import_id_of, parse_row
 from app.domain.errors import ServiceUnavailable, ValidationError
 from app.services.catalog_import import ChunkBuilder, ImportLimits
 from app.services.csv_records import MAX_LINE_BYTES, records
-from app.services.import_ports import Chunk, ImportSuperseded
+from app.services.ports import Chunk, ImportSuperseded
 from infra.local.runtime.events import s3_event
 from tests import payloads
 from workers.catalog_import import object_refs

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from app.adapters.jwks_http import HttpJwks
-from app.bootstrap_auth import token_verifier
+from app.adapters.jwks import HttpJwks
+from app.bootstrap.auth import token_verifier
 from app.domain.errors import ServiceUnavailable
 from app.settings import Settings
 from infra.local.cloud import free_port

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-import workers.order_queue
+import workers.process_order
 from app.domain.orders import OrderStatus
 from tests.order_world import OrderWorld
 from tests.payloads import LambdaContext, sqs_event
@@ -16,7 +16,7 @@ from tests.payloads import LambdaContext, sqs_event
 def world(monkeypatch: pytest.MonkeyPatch) -> OrderWorld:
     w = OrderWorld()
     w.add_user("u1")
-    monkeypatch.setattr(workers.order_queue, "services", lambda: w)
+    monkeypatch.setattr(workers.process_order, "services", lambda: w)
     w.catalog.put("mug", "Mug", 500, "USD")
     return w
 
@@ -25,11 +25,11 @@ def test_each_order_starts_its_workflow_once(world: OrderWorld) -> None:
     a = world.order_service.place("u1", [("mug", 1)]).order
     b = world.order_service.place("u1", [("mug", 2)]).order
     event = sqs_event({"orderId": a.id}, {"orderId": b.id}, {"orderId": a.id})
-    assert workers.order_queue.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert workers.process_order.handler(event, LambdaContext()) == {"batchItemFailures": []}
     assert sorted(world.starter.started) == sorted([a.id, b.id])
     assert world.orders.orders[a.id].status is OrderStatus.PROCESSING
     # A redelivery of the whole batch has no further effect.
-    assert workers.order_queue.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert workers.process_order.handler(event, LambdaContext()) == {"batchItemFailures": []}
     assert len(world.starter.started) == 2
 
 
@@ -38,7 +38,7 @@ def test_bad_records_fail_alone(world: OrderWorld, caplog: pytest.LogCaptureFixt
     event = sqs_event("{not json", {"orderId": good.id}, {"nope": 1}, {"orderId": "unknown-order"})
     ids = [r["messageId"] for r in event["Records"]]
     with caplog.at_level(logging.ERROR):
-        reply = workers.order_queue.handler(event, LambdaContext())
+        reply = workers.process_order.handler(event, LambdaContext())
     assert reply == {"batchItemFailures": [{"itemIdentifier": i} for i in (ids[0], ids[2], ids[3])]}
     assert list(world.starter.started) == [good.id]
     logged = [getattr(r, "messageId", None) for r in caplog.records if r.message == "malformed order message"]
@@ -50,5 +50,5 @@ def test_cancelled_order_is_skipped(world: OrderWorld) -> None:
 
     order = world.order_service.place("u1", [("mug", 1)]).order
     world.order_service.cancel(order.id, Principal("u1"))
-    assert workers.order_queue.handler(sqs_event({"orderId": order.id}), LambdaContext()) == {"batchItemFailures": []}
+    assert workers.process_order.handler(sqs_event({"orderId": order.id}), LambdaContext()) == {"batchItemFailures": []}
     assert world.starter.started == {}

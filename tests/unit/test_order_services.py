@@ -47,10 +47,10 @@ def test_catalog_pages(world: OrderWorld) -> None:
     seen, cursor = [], None
     while True:
         page = world.catalog.list(3, cursor)
-        seen += [p.id for p in page.products]
-        if page.cursor is None:
+        seen += [p.id for p in page.items]
+        if page.next_key is None:
             break
-        cursor = page.cursor
+        cursor = page.next_key
     assert sorted(seen) == sorted(world.products.products)
     with pytest.raises(InvalidCursor):
         world.catalog.list(3, "forged")
@@ -127,17 +127,17 @@ def test_list_is_newest_first_with_a_user_bound_cursor(world: OrderWorld) -> Non
     world.order_service.place("u2", [("tea", 1)])
     me = Principal("u1")
     first = world.order_service.list_for_user("u1", me, 3, None)
-    assert [o.id for o in first.orders] == ids[::-1][:3]
-    rest = world.order_service.list_for_user("u1", me, 3, first.cursor)
-    assert [o.id for o in rest.orders] == ids[::-1][3:]
-    assert rest.cursor is None
+    assert [o.id for o in first.items] == ids[::-1][:3]
+    rest = world.order_service.list_for_user("u1", me, 3, first.next_key)
+    assert [o.id for o in rest.items] == ids[::-1][3:]
+    assert rest.next_key is None
     with pytest.raises(InvalidCursor):
-        world.order_service.list_for_user("u2", Principal("u2"), 3, first.cursor)
+        world.order_service.list_for_user("u2", Principal("u2"), 3, first.next_key)
     with pytest.raises(Forbidden):
         world.order_service.list_for_user("u1", Principal("u2"), 3, None)
     with pytest.raises(ValidationError):
         world.order_service.list_for_user("u1", me, 0, None)
-    assert len(world.order_service.list_for_user("u1", ADMIN_USER, 10, None).orders) == 5
+    assert len(world.order_service.list_for_user("u1", ADMIN_USER, 10, None).items) == 5
 
 
 def test_cancel_before_payment_only(world: OrderWorld) -> None:

@@ -76,10 +76,10 @@ def test_list_pages_through_everyone(service: UserService) -> None:
     cursor: str | None = None
     while True:
         page = service.list(3, cursor)
-        seen.extend(u.id for u in page.users)
-        if page.cursor is None:
+        seen.extend(u.id for u in page.items)
+        if page.next_key is None:
             break
-        cursor = page.cursor
+        cursor = page.next_key
     assert sorted(seen) == sorted(created)
     with pytest.raises(InvalidCursor):
         service.list(3, "forged")

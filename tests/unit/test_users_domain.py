@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.domain.errors import ValidationError
-from app.domain.users import User, mask_email, normalise_email, normalise_name
+from app.domain.users import User, normalise_email, normalise_name
 
 
 def test_name_is_trimmed_and_bounded() -> None:
@@ -32,8 +32,3 @@ def test_renamed_bumps_version_and_keeps_identity() -> None:
     assert (changed.id, changed.name, changed.email, changed.version) == ("u1", "Ada", "ada@new.io", 2)
     assert changed.created_at == t0
     assert changed.updated_at == t1
-
-
-def test_mask_email_hides_the_local_part() -> None:
-    assert mask_email("ada.lovelace@example.com") == "a***@example.com"
-    assert mask_email("not-an-email") == "***"

@@ -1,0 +1,110 @@
+"""DynamoDB implementations of AnalyticsStore (Analytics table) and StockWatch (Products table).
+
+Analytics items: `pk = DAY#<yyyy-mm-dd>` with `sk` TOTAL (orders), REVENUE#<currency> (amount) and
+UNITS#<productId> (units), each only ever changed by ADD. `pk = EVENT#<sale id>` (one per order) is the marker that
+makes an order count once: it is put, conditionally, in the same transaction as the ADDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes
+from app.adapters.dynamodb.items import from_item, to_item
+from app.domain.errors import ServiceUnavailable
+from app.services.ports import DailyAggregate, Sale
+
+MARKER_TTL = timedelta(days=30)  # far longer than EventBridge retries (24 h at most)
+
+
+def _day_key(day: date) -> str:
+    return f"DAY#{day.isoformat()}"
+
+
+class DynamoAnalytics:
+    """Daily aggregates, counted with atomic ADD, once per event id."""
+
+    def __init__(self, client: Any, table: str, clock: Callable[[], datetime]) -> None:
+        self.client = client
+        self.table = table
+        self.clock = clock
+
+    def record(self, sale_id: str, sale: Sale) -> bool:
+        """One transaction: the event's marker (if absent) and every ADD; False if the marker existed."""
+        expires = int((self.clock() + MARKER_TTL).timestamp())
+        marker = {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(
+                    {"pk": f"EVENT#{sale_id}", "sk": "EVENT", "day": sale.day.isoformat(), "expiresAt": expires}
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        adds = [
+            self._add(sale.day, "TOTAL", "orders", 1),
+            self._add(sale.day, f"REVENUE#{sale.currency}", "amount", sale.revenue),
+        ]
+        adds += [self._add(sale.day, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
+        try:
+            self.client.transact_write_items(TransactItems=[marker, *adds])
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes[:1] == [CONDITION_FAILED]:
+                return False
+            if "TransactionConflict" in codes:
+                raise ServiceUnavailable("a concurrent transaction touched the same aggregate, retry") from exc
+            raise
+        return True
+
+    def _add(self, day: date, sk: str, attribute: str, value: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": to_item({"pk": _day_key(day), "sk": sk}),
+                "UpdateExpression": f"ADD {attribute} :v",
+                "ExpressionAttributeValues": to_item({":v": value}),
+            }
+        }
+
+    def days(self, first: date, last: date) -> list[DailyAggregate]:
+        """One Query per day (every page of it), oldest first; days without items are left out."""
+        found: list[DailyAggregate] = []
+        # Counted, not stepped past `last`: the day after date.max does not exist.
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            items = self._query(_day_key(day))
+            if items:
+                found.append(_aggregate(day, items))
+        return found
+
+    def _query(self, pk: str) -> list[dict[str, Any]]:
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": pk}),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            result = self.client.query(**args)
+            items += [from_item(i) for i in result.get("Items", [])]
+            if "LastEvaluatedKey" not in result:
+                return items
+            args["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+
+def _aggregate(day: date, items: list[dict[str, Any]]) -> DailyAggregate:
+    orders, revenue, units = 0, {}, {}
+    for item in items:
+        kind, _, name = str(item["sk"]).partition("#")
+        if kind == "TOTAL":
+            orders = int(item.get("orders", 0))
+        elif kind == "REVENUE":
+            revenue[name] = int(item.get("amount", 0))
+        elif kind == "UNITS":
+            units[name] = int(item.get("units", 0))
+    return DailyAggregate(day=day, orders=orders, revenue=revenue, units=units)

@@ -1,0 +1,18 @@
+"""GET /health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.api.deps import ContainerDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=None, responses={503: {"description": "A backing service is down"}})
+async def health(c: ContainerDep) -> JSONResponse:
+    """200 when the backing services answer, 503 when DynamoDB does not."""
+    report = c.health()
+    body = {"status": "ok" if report.healthy else "unavailable", "checks": report.checks}
+    return JSONResponse(body, status_code=200 if report.healthy else 503)

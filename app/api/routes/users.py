@@ -1,0 +1,116 @@
+"""The /users router: thin handlers that parse, call one service, and shape the reply.
+
+Every route needs a bearer token. Users act on their own record (id = token `sub`); admins on any.
+Listing all users is for admins; a user may look up only their own email.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import EmailStr
+
+from app.api.deps import CurrentPrincipal, Users, Version, etag
+from app.api.problems import error_replies
+from app.api.schemas.common import ID_PATTERN, Cursor, Limit
+from app.api.schemas.users import UserCreate, UserList, UserOut, UserPatch
+from app.domain.auth import Principal, Unauthenticated
+from app.domain.errors import NotFound, ValidationError
+
+router = APIRouter(prefix="/users", tags=["users"])
+UserId = Annotated[str, Path(pattern=ID_PATTERN, description="User id")]
+
+
+@contextmanager
+def owner_route(caller: Principal, user_id: str) -> Iterator[None]:
+    """Owner-or-admin guard; a non-admin whose own record is gone holds a token for nobody: 401."""
+    caller.require_owner_or_admin(user_id)
+    try:
+        yield
+    except NotFound as exc:
+        if caller.is_admin:
+            raise
+        raise Unauthenticated("the user of this token does not exist") from exc
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserOut,
+    response_model_by_alias=True,
+    responses=error_replies(
+        r403="Another user's id, or an email the token does not vouch for (its verified `email` claim)",
+        r409="This id or email is taken",
+    ),
+)
+async def create_user(body: UserCreate, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+    """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
+    if body.id is None and not re.match(ID_PATTERN, caller.sub):
+        raise ValidationError("the token subject cannot be a user id", [{"field": "id", "message": "give an id"}])
+    user = users.create_as(caller, body.name, body.email, body.id)
+    response.headers["Location"] = f"/users/{user.id}"
+    response.headers["ETag"] = etag(user.version)
+    return UserOut.of(user)
+
+
+@router.get("", response_model=UserList)
+async def list_users(
+    users: Users,
+    caller: CurrentPrincipal,
+    email: Annotated[EmailStr | None, Query(description="Look up by email (users: only their own)")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> UserList:
+    """List users (admins only), or find the one with an email."""
+    if email is not None:
+        return UserList(items=[UserOut.of(users.find_by_email_as(caller, email))], next_cursor=None)
+    caller.require_admin()
+    page = users.list(limit, cursor)
+    return UserList(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_key)
+
+
+@router.get("/{user_id}", response_model=UserOut)
+async def get_user(user_id: UserId, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+    """One user: the owner or an admin."""
+    with owner_route(caller, user_id):
+        user = users.get(user_id)
+    response.headers["ETag"] = etag(user.version)
+    return UserOut.of(user)
+
+
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    responses=error_replies(
+        r403="Not the owner, or an email the token does not vouch for",
+        r404="No such user",
+        r409="The email is taken",
+        r412="If-Match names another version, or is not an ETag of this API",
+    ),
+)
+async def update_user(
+    user_id: UserId, body: UserPatch, users: Users, version: Version, caller: CurrentPrincipal, response: Response
+) -> UserOut:
+    """Change a user's name and/or email; If-Match guards against lost updates."""
+    with owner_route(caller, user_id):
+        if body.name is None and body.email is None:
+            raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
+        user = users.update_as(caller, user_id, version, body.name, body.email)
+    response.headers["ETag"] = etag(user.version)
+    return UserOut.of(user)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=204,
+    responses=error_replies(r404="No such user", r412="If-Match names another version, or is not an ETag of this API"),
+)
+async def delete_user(user_id: UserId, users: Users, version: Version, caller: CurrentPrincipal) -> Response:
+    """Delete a user and release its email."""
+    with owner_route(caller, user_id):
+        users.delete(user_id, version)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""HTTP request and response bodies, one module per resource; common.py holds the shared field rules."""

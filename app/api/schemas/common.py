@@ -1,0 +1,30 @@
+"""What every body and parameter shares: the id pattern, the name rule and the page limit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import AfterValidator
+
+from app.domain.errors import ValidationError
+from app.domain.text import trimmed
+from app.services.ports import PAGE_LIMIT
+
+
+def name_rule(maximum: int) -> AfterValidator:
+    """The domain's one name rule (NFC, no control characters, something visible) as a pydantic validator."""
+
+    def check(value: str) -> str:
+        try:
+            return trimmed(value, "name", maximum)
+        except ValidationError as exc:
+            raise ValueError(exc.errors[0]["message"] if exc.errors else exc.detail) from None
+
+    return AfterValidator(check)
+
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT, description=f"Items per page, 1-{PAGE_LIMIT}")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="The `nextCursor` of the previous page")]

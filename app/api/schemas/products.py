@@ -1,0 +1,69 @@
+"""HTTP bodies of the catalog (products) API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.api.schemas.common import name_rule
+from app.domain.money import MAX_AMOUNT
+from app.domain.products import NAME_MAX, RESTOCK_MAX, Product
+
+ProductName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+
+
+class ProductPut(BaseModel):
+    """Body of PUT /products/{id}: the price is in minor units (cents) of the currency."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: ProductName
+    price: int = Field(gt=0, le=MAX_AMOUNT, description="Minor units, e.g. 1299 for 12.99")
+    currency: Currency = "USD"
+
+
+class Restock(BaseModel):
+    """Body of POST /products/{id}/restock."""
+
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(ge=1, le=RESTOCK_MAX)
+
+
+class ProductOut(BaseModel):
+    """A product and its stock counters."""
+
+    id: str
+    name: str
+    price: int
+    currency: str
+    available: int
+    reserved: int
+    sold: int
+    created_at: datetime = Field(serialization_alias="createdAt")
+    updated_at: datetime = Field(serialization_alias="updatedAt")
+
+    @classmethod
+    def of(cls, p: Product) -> ProductOut:
+        """From the domain entity."""
+        return cls(
+            id=p.id,
+            name=p.name,
+            price=p.price.amount,
+            currency=p.price.currency,
+            available=p.available,
+            reserved=p.reserved,
+            sold=p.sold,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )
+
+
+class ProductList(BaseModel):
+    """A page of products."""
+
+    items: list[ProductOut]
+    next_cursor: str | None = Field(serialization_alias="nextCursor")
