@@ -9,7 +9,11 @@ PORT ?= 8000
 MOTO_PORT ?= 4566
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: bench load install run invoke token test lint typecheck imports validate requirements deploy unit browser-deps lock clean schemas
+.DEFAULT_GOAL := help
+.PHONY: help bench load install run invoke token test check lint typecheck imports validate requirements deploy browser-deps lock clean schemas
+
+help:  ## list every target
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
 	$(PY) -m venv .uv
@@ -36,14 +40,14 @@ EMAIL ?=
 token: install  ## print a 1-hour bearer token for the API started by `make run` (SUB=, ROLE=user|admin, EMAIL=)
 	@$(BIN)/python -m infra.local token --sub "$(SUB)" --role "$(ROLE)" --email "$(EMAIL)" --aws-port $(MOTO_PORT)
 
-lint: install
+lint: install  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: install
+typecheck: install  ## mypy --strict over app, workers, infra and tests
 	$(BIN)/mypy app workers infra tests
 
-imports: install
+imports: install  ## import-linter: the layers of app/ and workers/
 	$(BIN)/lint-imports
 
 validate: install  ## cfn-lint and the offline SAM translation of infra/template.yaml
@@ -67,6 +71,9 @@ browser-deps:  ## headless chromium for the /docs browser test
 test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term
 
+check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the unit and API tests
+	$(BIN)/python -m pytest tests/unit tests/api -q -p no:cacheprovider
+
 bench: install  ## cold starts, warm overhead and cost per order vs baselines; writes docs/performance.md
 	$(BIN)/python -m infra.bench
 	$(BIN)/python -m infra.bench.import_memory --tracemalloc
@@ -79,5 +86,5 @@ load: install  ## locust against `make run` (started if none answers): make load
 lock:  ## re-resolve dependencies after editing pyproject.toml
 	$(UV) lock
 
-clean:
+clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .uv .mypy_cache .ruff_cache .coverage

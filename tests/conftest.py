@@ -11,7 +11,7 @@ from infra.local.env import cloud_env, function_env
 from infra.local.provision import provision
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack, load_template
-from tests import least_privilege
+from tests.support import least_privilege
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

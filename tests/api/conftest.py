@@ -13,8 +13,8 @@ from app.api.main import create_app
 from app.bootstrap import Container
 from app.services.tokens import TokenVerifier
 from app.settings import Settings
-from tests.fakes import InMemoryUserRepository, RecordingPublisher
-from tests.order_world import OrderWorld
+from tests.support.fakes import InMemoryUserRepository, RecordingPublisher
+from tests.support.order_world import OrderWorld
 
 
 class FakeContainer:

@@ -12,7 +12,7 @@ from app.domain.errors import ServiceUnavailable
 from app.services.jwks import JwksCache
 from app.services.tokens import JwksKeys, SecretKeys, TokenRules, TokenVerifier
 from tests.api.conftest import FakeContainer
-from tests.tokens import AUDIENCE, ISSUER, RsaKey, as_admin, as_user, bearer, claims, hs256
+from tests.support.tokens import AUDIENCE, ISSUER, RsaKey, as_admin, as_user, bearer, claims, hs256
 
 PROBLEM = "application/problem+json"
 ROUTES = [

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.domain.orders import OrderStatus
 from tests.api.conftest import FakeContainer
-from tests.tokens import as_admin, as_user, bearer, hs256
+from tests.support.tokens import as_admin, as_user, bearer, hs256
 
 PROBLEM = "application/problem+json"
 ADA = as_user("ada")

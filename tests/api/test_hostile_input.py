@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tokens import as_admin, as_user
+from tests.support.tokens import as_admin, as_user
 
 PROBLEM = "application/problem+json"
 TEXT = st.one_of(

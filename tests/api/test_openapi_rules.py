@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.tokens import as_admin, as_user
+from tests.support.tokens import as_admin, as_user
 
 ADA = as_user("ada")
 

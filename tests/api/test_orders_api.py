@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.domain.orders import OrderStatus
 from tests.api.conftest import FakeContainer
-from tests.tokens import as_admin, as_user
+from tests.support.tokens import as_admin, as_user
 
 ADMIN = as_admin()
 ADA = as_user("ada")

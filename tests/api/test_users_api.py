@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import FakeContainer
-from tests.tokens import as_admin, as_user, bearer, hs256
+from tests.support.tokens import as_admin, as_user, bearer, hs256
 
 PROBLEM = "application/problem+json"
 

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from app.api.main import create_app
 from app.settings import Settings
 from infra.local.template import Stack
-from tests.tokens import Signer
+from tests.support.tokens import Signer
 
 # The container is looked up per request (get_container), so one app serves every test's fresh stack.
 APP = create_app(Settings())

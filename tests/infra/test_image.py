@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.image_build import DOCKERFILE, REQUIREMENTS, ROOT, build_task_root, copies, exported_requirements
-from tests.infra.template_walk import of_type, props, template
+from tests.support.image_build import DOCKERFILE, REQUIREMENTS, ROOT, build_task_root, copies, exported_requirements
+from tests.support.template_walk import of_type, props, template
 
 # Runs in the fresh interpreter: import each handler, and show that dev-only packages are absent.
 PROBE = """

@@ -11,7 +11,7 @@ from infra.iam.policy import function_grants
 from infra.iam.report import Report, check, load_allowlist
 from infra.local.template import Stack, load_template
 from infra.validate import translated
-from tests import least_privilege
+from tests.support import least_privilege
 
 REPORT_PATH = Path(__file__).resolve().parents[2] / "reports" / "least-privilege.json"
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.settings import Settings
-from tests.infra.template_walk import of_type, props, stack, template
+from tests.support.template_walk import of_type, props, stack, template
 
 FUNCTIONS = of_type(template(), "AWS::Serverless::Function")
 SECRET_WORDS = ("SECRET", "KEY", "TOKEN", "PASSWORD")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from infra.validate import translated
-from tests.infra.template_walk import alarms_on, of_type, props, refs, stack, template, walk
+from tests.support.template_walk import alarms_on, of_type, props, refs, stack, template, walk
 
 FUNCTION = "AWS::Serverless::Function"
 STATE_MACHINE = "AWS::Serverless::StateMachine"

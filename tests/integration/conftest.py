@@ -15,7 +15,7 @@ from app.api.main import create_app
 from infra.local.cloud import free_port
 from infra.local.template import Stack
 from infra.local.token import local_secret
-from tests.tokens import Signer
+from tests.support.tokens import Signer
 
 
 @pytest.fixture

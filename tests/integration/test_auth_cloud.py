@@ -14,8 +14,8 @@ from infra.local.cloud import free_port
 from infra.local.env import function_env
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.payloads import LambdaContext, rest_token_authorizer
-from tests.tokens import Signer
+from tests.support.payloads import LambdaContext, rest_token_authorizer
+from tests.support.tokens import Signer
 from workers import authorizer
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.integration.import_helpers import (
+from tests.support.import_helpers import (
     Clock,
     continuations,
     csv_file,
@@ -20,7 +20,7 @@ from tests.integration.import_helpers import (
     upload,
     worker,
 )
-from tests.tokens import Signer
+from tests.support.tokens import Signer
 
 
 def status(client: TestClient, auth: Signer, import_id: str) -> dict[str, Any]:
@@ -258,7 +258,7 @@ def test_the_import_api_is_for_admins_and_checks_its_input(stack: Stack, client:
 def test_events_for_other_keys_or_unknown_imports_are_ignored(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, client: TestClient, auth: Signer
 ) -> None:
-    from tests import payloads
+    from tests.support import payloads
 
     bucket = stack.name("ImportsBucket")
     handler = worker(stack, monkeypatch)

@@ -12,8 +12,8 @@ from infra.local.provision import client as aws
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack
 from tests.conftest import Logs
-from tests.integration.import_helpers import csv_file, start, upload
-from tests.tokens import Signer
+from tests.support.import_helpers import csv_file, start, upload
+from tests.support.tokens import Signer
 
 
 def finished(client: TestClient, auth: Signer, import_id: str, timeout: float) -> dict[str, Any]:

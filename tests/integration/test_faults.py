@@ -27,8 +27,8 @@ from infra.local.runtime.sources.sqs import SqsSource
 from infra.local.runtime.sources.stepfunctions import state_machine_sources
 from infra.local.runtime.worker import Invocation
 from infra.local.template import TEMPLATE_PATH, Stack
-from tests.integration.order_helpers import add_users, as_function
-from tests.tokens import SECRET, Signer
+from tests.support.order_helpers import add_users, as_function
+from tests.support.tokens import SECRET, Signer
 
 WORKER = "ProcessOrderFunction"
 REAL_DISPATCH = workers.process_order.dispatch
@@ -328,8 +328,8 @@ def test_sns_failure_in_the_events_consumer_is_retried_without_double_counting(
     """SNS down for a whole invocation: the consumer raises (Lambda retries it), the retry counts nothing twice."""
     import workers.common
     import workers.order_events
-    from tests.integration.event_helpers import as_worker, drain, subscribe_queue
-    from tests.payloads import LambdaContext, eventbridge_event
+    from tests.support.event_helpers import as_worker, drain, subscribe_queue
+    from tests.support.payloads import LambdaContext, eventbridge_event
 
     notifications = subscribe_queue(stack)
     as_worker(stack, monkeypatch, "OrderEventsFunction")

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import app.services.catalog_import
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests import payloads
-from tests.integration.import_helpers import Clock, event_for, put_object, start, upload, worker
-from tests.tokens import Signer
+from tests.support import payloads
+from tests.support.import_helpers import Clock, event_for, put_object, start, upload, worker
+from tests.support.tokens import Signer
 
 HEADER = b"productId,name,price,currency,stock\n"
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from infra.local.template import Stack
-from tests.payloads import LambdaContext, http_api_v2, rest_api_v1
-from tests.tokens import Signer
+from tests.support.payloads import LambdaContext, http_api_v2, rest_api_v1
+from tests.support.tokens import Signer
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from infra.local.runtime import LocalRuntime
 from infra.local.runtime.worker import Invocation
 from infra.local.template import Stack
 from tests.conftest import Logs
-from tests.integration.order_helpers import as_function
+from tests.support.order_helpers import as_function
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
 from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.integration.order_helpers import add_users, as_function
+from tests.support.order_helpers import add_users, as_function
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from app.domain.errors import EmailAlreadyExists
 from app.domain.users import User
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.tokens import SECRET, Signer
+from tests.support.tokens import SECRET, Signer
 
 
 def subscribe_queue(stack: Stack, topic_logical: str) -> str:

@@ -37,7 +37,7 @@ def rt(rt_stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
     runtime.stop()
 
 
-def results(stack: Stack, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+def results(stack: Stack, count: int, timeout: float = 60) -> list[dict[str, Any]]:
     """Exactly `count` reports from the test handlers (fails on timeout)."""
     sqs = client(stack, "sqs")
     url = stack.ref("ResultsQueue")

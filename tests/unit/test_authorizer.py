@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from app.settings import get_settings
-from tests.payloads import LambdaContext, http_api_request_authorizer, rest_token_authorizer
-from tests.tokens import SECRET, hs256
+from tests.support.payloads import LambdaContext, http_api_request_authorizer, rest_token_authorizer
+from tests.support.tokens import SECRET, hs256
 from workers import authorizer
 
 CONTEXT = LambdaContext("order-service-authorizer-dev")

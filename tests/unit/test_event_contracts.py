@@ -10,7 +10,7 @@ from app.domain.events import CONTRACTS, Contract, LowStock, OrderFailed, OrderP
 from app.domain.notifications import confirmation_text, failure_text, format_amount
 from app.services.order_workflow import order_detail
 from infra.schemas import path_of, rendered
-from tests.order_world import OrderWorld
+from tests.support.order_world import OrderWorld
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.DETAIL_TYPE)
@@ -55,7 +55,7 @@ def test_the_workflow_publishes_valid_order_processed_and_order_failed() -> None
 def test_user_created_message_is_the_contract() -> None:
     from app.services.cursor import CursorCodec
     from app.services.users import UserService
-    from tests.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
+    from tests.support.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
 
     publisher = RecordingPublisher()
     service = UserService(InMemoryUserRepository(), publisher, FakeClock(), CursorCodec("k" * 32, "users"), "arn:t")

@@ -15,7 +15,7 @@ from app.bootstrap.auth import token_verifier
 from app.domain.errors import ServiceUnavailable
 from app.settings import Settings
 from infra.local.cloud import free_port
-from tests.tokens import AUDIENCE, RsaKey, claims
+from tests.support.tokens import AUDIENCE, RsaKey, claims
 
 KEY = RsaKey("loopback-key")
 

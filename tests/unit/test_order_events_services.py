@@ -14,9 +14,15 @@ from app.domain.events import OrderFailed, OrderProcessed, order_processed
 from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState
 from app.services.cleanup import CleanupPolicy, CleanupPorts, CleanupService
 from app.services.order_events import AnalyticsQueries, OrderEventHandlers
-from tests.event_fakes import FakeExecutions, InMemoryAnalytics, InMemoryClaims, InMemoryStockWatch, PagedStaleOrders
-from tests.fakes import FakeClock, RecordingEvents, RecordingPublisher, RecordingQueue
-from tests.order_world import OrderWorld
+from tests.support.event_fakes import (
+    FakeExecutions,
+    InMemoryAnalytics,
+    InMemoryClaims,
+    InMemoryStockWatch,
+    PagedStaleOrders,
+)
+from tests.support.fakes import FakeClock, RecordingEvents, RecordingPublisher, RecordingQueue
+from tests.support.order_world import OrderWorld
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 

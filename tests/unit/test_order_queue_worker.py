@@ -8,15 +8,15 @@ import pytest
 
 import workers.process_order
 from app.domain.orders import OrderStatus
-from tests.order_world import OrderWorld
-from tests.payloads import LambdaContext, sqs_event
+from tests.support.order_world import OrderWorld
+from tests.support.payloads import LambdaContext, sqs_event
 
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> OrderWorld:
     w = OrderWorld()
     w.add_user("u1")
-    monkeypatch.setattr(workers.process_order, "services", lambda: w)
+    monkeypatch.setattr(workers.process_order, "services", lambda: w.container)
     w.catalog.put("mug", "Mug", 500, "USD")
     return w
 

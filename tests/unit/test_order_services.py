@@ -13,7 +13,7 @@ from app.domain.errors import (
 )
 from app.domain.money import Money
 from app.domain.orders import InventoryState, OrderStatus, PaymentState
-from tests.order_world import ADMIN_USER, OrderWorld
+from tests.support.order_world import ADMIN_USER, OrderWorld
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from app.domain.errors import ServiceUnavailable, ValidationError
 from app.domain.orders import FINAL, OrderStatus
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
 from infra.local.template import load_template
-from tests.order_world import AslExecution, OrderWorld, Task
+from tests.support.order_world import AslExecution, OrderWorld, Task
 
 PRODUCTS = ("mug", "tea", "pen")
 
@@ -52,7 +52,7 @@ def task_handlers(world: OrderWorld, duplicate: bool = False) -> dict[str, Task]
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> OrderWorld:
     w = OrderWorld()
-    monkeypatch.setattr(workers.order_workflow, "services", lambda: w)
+    monkeypatch.setattr(workers.order_workflow, "services", lambda: w.container)
     w.add_user("u1")
     for pid in PRODUCTS:
         w.catalog.put(pid, pid.title(), 500, "USD")
@@ -189,7 +189,7 @@ action = st.one_of(
 @given(actions=st.lists(action, max_size=40))
 def test_stock_and_money_invariants(actions: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
     world = OrderWorld()
-    monkeypatch.setattr(workers.order_workflow, "services", lambda: world)
+    monkeypatch.setattr(workers.order_workflow, "services", lambda: world.container)
     owner = world.add_user("u1")
     for pid in PRODUCTS:
         world.catalog.put(pid, pid, 100, "USD")

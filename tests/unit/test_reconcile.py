@@ -12,9 +12,9 @@ from app.domain.events import OrderProcessed
 from app.domain.orders import InventoryState, OrderStatus
 from app.services.order_events import OrderEventHandlers
 from app.services.reconcile import OrderReconciler
-from tests.event_fakes import InMemoryAnalytics, InMemoryStockWatch
-from tests.fakes import RecordingEvents, RecordingPublisher
-from tests.order_world import OrderWorld
+from tests.support.event_fakes import InMemoryAnalytics, InMemoryStockWatch
+from tests.support.fakes import RecordingEvents, RecordingPublisher
+from tests.support.order_world import OrderWorld
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from app.domain.auth import ADMIN, USER, Unauthenticated
 from app.domain.errors import ServiceUnavailable
 from app.services.jwks import JwksCache
 from app.services.tokens import JwksKeys, SecretKeys, TokenRules, TokenVerifier
-from tests.tokens import AUDIENCE, ISSUER, SECRET, RsaKey, claims, hs256
+from tests.support.tokens import AUDIENCE, ISSUER, SECRET, RsaKey, claims, hs256
 
 KEY = RsaKey("key-1")
 

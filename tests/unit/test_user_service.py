@@ -7,7 +7,7 @@ import pytest
 from app.domain.errors import EmailAlreadyExists, InvalidCursor, NotFound, PreconditionFailed, ValidationError
 from app.services.cursor import CursorCodec
 from app.services.users import UserService
-from tests.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
+from tests.support.fakes import FakeClock, InMemoryUserRepository, RecordingPublisher
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:user-created"
 

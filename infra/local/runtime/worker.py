@@ -141,6 +141,10 @@ class Worker:
     def _close(self) -> None:
         self._replies.close()
         self._logs.join(timeout=2)
+        # Every pipe of a finished process is closed here, not left to the garbage collector.
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
 
 class FunctionPool:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from app.domain.orders import Order, OrderStatus
 from app.services.ports import DailyAggregate, Page, PageKey, Sale
-from tests.fakes import InMemoryOrders, InMemoryProducts
+from tests.support.fakes import InMemoryOrders, InMemoryProducts
 
 
 @dataclass

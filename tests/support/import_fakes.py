@@ -16,7 +16,7 @@ from app.services.ports import (
     ObjectUnreadable,
     UploadUrl,
 )
-from tests.fakes import FakeClock
+from tests.support.fakes import FakeClock
 
 
 @dataclass

@@ -13,8 +13,8 @@ from app.bootstrap import Ports, bootstrap
 from app.domain.auth import ADMIN, Principal
 from app.services.tokens import SecretKeys
 from app.settings import Settings
-from tests.event_fakes import InMemoryAnalytics, InMemoryStockWatch
-from tests.fakes import (
+from tests.support.event_fakes import InMemoryAnalytics, InMemoryStockWatch
+from tests.support.fakes import (
     FakeClock,
     FakePaymentGateway,
     FakeProbe,
@@ -27,10 +27,10 @@ from tests.fakes import (
     RecordingQueue,
     RecordingStarter,
 )
-from tests.import_fakes import InMemoryBucket, InMemoryImports, RecordingContinuations
-from tests.tokens import SECRET
+from tests.support.import_fakes import InMemoryBucket, InMemoryImports, RecordingContinuations
+from tests.support.tokens import SECRET
 
-DEFINITION = Path(__file__).resolve().parents[1] / "infra" / "statemachine" / "order_workflow.asl.json"
+DEFINITION = Path(__file__).resolve().parents[2] / "infra" / "statemachine" / "order_workflow.asl.json"
 ADMIN_USER = Principal(sub="admin-1", role=ADMIN)
 
 

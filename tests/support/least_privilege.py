@@ -12,7 +12,7 @@ from infra.local.template import ACCOUNT_ID
 RUNS_LAST = "runs_last"
 COMPLETE_RUN = pytest.StashKey[bool]()
 RECORDER = pytest.StashKey[CallRecorder]()
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parents[1]
 
 
 def recorder(config: pytest.Config) -> CallRecorder:

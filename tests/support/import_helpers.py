@@ -15,8 +15,8 @@ from app.settings import get_settings
 from infra.local.env import function_env
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests import payloads
-from tests.tokens import Signer
+from tests.support import payloads
+from tests.support.tokens import Signer
 
 FUNCTION = "CatalogImportFunction"
 

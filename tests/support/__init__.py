@@ -1,0 +1,1 @@
+"""Test helpers shared by every test folder: fakes of the ports, payload builders, tokens, the fake world."""
