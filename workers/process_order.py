@@ -1,7 +1,8 @@
 """ProcessOrder: the order queue's SQS consumer. Each record starts the order's workflow once.
 
 Partial batch responses (ReportBatchItemFailures): a failing record, a malformed one included,
-is reported alone, so SQS redelivers only it and moves it to the DLQ after maxReceiveCount.
+is reported alone, so SQS redelivers only it and moves it to the DLQ after maxReceiveCount; a batch
+where every record failed is reported the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from app.observability import logger, traced
 from workers.common import order_id_of, services, task
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is still a partial-batch reply, not a function error: each record is
+# redelivered and dead-lettered on its own, and the Errors alarm keeps meaning "the function crashed".
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @task
@@ -26,6 +29,7 @@ def dispatch(payload: dict[str, Any], context: Any) -> str:
 
 def record_handler(record: SQSRecord) -> str:
     """Handle one message; raise to report it as failed."""
+    logger.set_correlation_id(None)  # the previous record's order id must not label this one's lines
     try:
         payload = json.loads(record.body)
         order_id_of(payload)

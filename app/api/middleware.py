@@ -78,7 +78,8 @@ class RequestContextMiddleware:
             if rejection is None and "content-length" not in headers:
                 # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
                 # that ignores its body (POST /orders/{id}/cancel) would otherwise act on an over-limit request.
-                receive, rejection = await self._buffered(receive)
+                # Through Mangum no request has a Content-Length: the body read here is judged the same way.
+                receive, rejection = await self._buffered(receive, scope, headers)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
             else:
@@ -110,13 +111,17 @@ class RequestContextMiddleware:
         if length is not None and (not _DIGITS.fullmatch(length) or int(length) > self.max_body_bytes):
             return problem(413, f"request body exceeds {self.max_body_bytes} bytes")
         has_body = (length is not None and length != "0") or "transfer-encoding" in headers
-        if scope["method"] in _BODY_METHODS and has_body:
-            media = headers.get("content-type", "").split(";")[0].strip().lower()
-            if media not in _JSON_TYPES:
-                return problem(415, "request body must be application/json")
+        return self._media_problem(scope, headers) if has_body else None
+
+    @staticmethod
+    def _media_problem(scope: Scope, headers: dict[str, str]) -> Any:
+        """415 for a body that is not JSON on a method that takes one."""
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if scope["method"] in _BODY_METHODS and media not in _JSON_TYPES:
+            return problem(415, "request body must be application/json")
         return None
 
-    async def _buffered(self, receive: Receive) -> tuple[Receive, Any]:
+    async def _buffered(self, receive: Receive, scope: Scope, headers: dict[str, str]) -> tuple[Receive, Any]:
         """The whole body replayed as one message, or a 413 once it passes the limit (the rest unread)."""
         chunks: list[bytes] = []
         size = 0
@@ -130,7 +135,7 @@ class RequestContextMiddleware:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-                return _replay([whole], receive), None
+                return _replay([whole], receive), self._media_problem(scope, headers) if size else None
 
     def _limited(self, receive: Receive, on_overflow: Callable[[], Awaitable[None]]) -> Receive:
         seen = 0

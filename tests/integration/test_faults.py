@@ -220,7 +220,7 @@ def test_queue_worker_with_aws_unreachable_fails_every_record_and_loses_none(
     batch = aws(stack, "sqs").receive_message(QueueUrl=source.queue_url, MaxNumberOfMessages=10)["Messages"]
     assert len(batch) == 3
     outcome = source.services.invoke(WORKER, _event(source, batch))
-    # Powertools fails the whole invocation when every record failed; by Lambda's rules none succeeded.
+    # Every record is reported failed (not a function error); none succeeded, none is deleted.
     assert source.succeeded(outcome, [m["MessageId"] for m in batch]) == set()
     source.deliver(batch)  # the mapping's own deletion rule, on a second failing delivery
     assert dispatched == []

@@ -113,3 +113,10 @@ def test_a_chunked_body_without_content_length_is_judged_by_its_size(handler_mod
     big = {"name": "x" * 1_100_000, "email": "dee@example.com"}
     result = invoke(handler_module, http_api_v2("POST", "/users", body=big, headers=auth.user("dee")))
     assert (result["statusCode"], result["isBase64Encoded"]) == (413, False)
+
+
+def test_a_non_json_body_is_415_through_the_lambda_handler(handler_module: ModuleType, auth: Signer) -> None:
+    # Mangum passes no Content-Length: the body is judged once read, as over uvicorn.
+    event = http_api_v2("POST", "/users", body="name=Eve", headers={**auth.user("eve"), "content-type": "text/plain"})
+    result = invoke(handler_module, event)
+    assert (result["statusCode"], json.loads(result["body"])["status"]) == (415, 415)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 
 import pytest
 
 import workers.process_order
 from app.domain.orders import OrderStatus
+from app.observability import logger
 from tests.support.order_world import OrderWorld
 from tests.support.payloads import LambdaContext, sqs_event
 
@@ -52,3 +55,24 @@ def test_cancelled_order_is_skipped(world: OrderWorld) -> None:
     world.order_service.cancel(order.id, Principal("u1"))
     assert workers.process_order.handler(sqs_event({"orderId": order.id}), LambdaContext()) == {"batchItemFailures": []}
     assert world.starter.started == {}
+
+
+def test_a_batch_where_every_record_fails_is_a_partial_reply_not_an_error(world: OrderWorld) -> None:
+    event = sqs_event("{not json", {"nope": 1})
+    reply = workers.process_order.handler(event, LambdaContext())
+    assert reply == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
+
+
+def test_a_malformed_record_carries_no_earlier_orders_id(world: OrderWorld) -> None:
+    good = world.order_service.place("u1", [("mug", 1)]).order
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logger.registered_formatter)  # formats at emit time, with the keys of that moment
+    logging.getLogger(logger.name).addHandler(handler)
+    try:
+        workers.process_order.handler(sqs_event({"orderId": good.id}, "{not json"), LambdaContext())
+    finally:
+        logging.getLogger(logger.name).removeHandler(handler)
+    lines = {x["message"]: x for x in map(json.loads, out.getvalue().splitlines())}
+    assert lines["order dispatched"]["correlation_id"] == good.id
+    assert "correlation_id" not in lines["malformed order message"]

@@ -211,8 +211,11 @@ class FunctionPool:
                 self._idle.append(worker)
             else:
                 self._count -= 1
+                # A dead worker's pipes are closed too: nothing is left to the garbage collector.
                 if worker.alive:
                     worker.close()
+                else:
+                    worker.kill()
             self._cond.notify()
 
     def _report(self, outcome: Invocation) -> None:
