@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from app.adapters.aws_errors import is_transient
 from app.bootstrap import Container
 from app.domain.errors import DomainError, ServiceUnavailable, ValidationError, as_workflow_error
 from app.observability import logger
@@ -50,6 +49,9 @@ def task(handler: Handler) -> Handler:
                 raise
             raise named from exc
         except Exception as exc:
+            # Imported on the error path only: botocore's retry checkers stay off the task's cold start.
+            from app.adapters.aws_errors import is_transient
+
             if is_transient(exc):
                 logger.warning("transient error", extra={"error": type(exc).__name__, "task": handler.__name__})
                 raise ServiceUnavailable(str(exc)) from exc

@@ -4,6 +4,7 @@ error is problem+json. The app runs on in-memory fakes, so no 503 (AWS unreachab
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -59,7 +60,7 @@ def hostile_request(draw: st.DrawFn, ops: list[tuple[str, str, list[str]]]) -> d
     for name in ("if-match", "idempotency-key", "content-type", "x-correlation-id"):
         if draw(st.booleans()):
             headers[name] = draw(HEADER)
-    body = draw(st.one_of(st.none(), RAW, JSON.map(lambda v: __import__("json").dumps(v).encode())))
+    body = draw(st.one_of(st.none(), RAW, JSON.map(lambda v: json.dumps(v).encode())))
     return {"method": method, "url": path, "params": query, "headers": headers, "content": body}
 
 
