@@ -10,7 +10,7 @@ MOTO_PORT ?= 4566
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help bench load install run invoke token test check lint typecheck imports validate requirements deploy browser-deps lock clean schemas
+.PHONY: help bench load install run reset status redrive event invoke token test check lint typecheck imports validate requirements deploy browser-deps lock clean schemas
 
 help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,8 +25,27 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced  ## create the virtualenv and install the locked dependencies
 
-run: install  ## start the local cloud, every function of the template and the API
-	$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT)
+RELOAD ?= 1
+FRESH ?=
+DEBUG ?=
+run: install  ## start everything (RELOAD=0 no reload on save, FRESH=1 empty state, DEBUG=<LogicalId> debugpy)
+	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) \
+		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)")
+
+reset: install  ## start `make run` with empty state (same as FRESH=1)
+	@$(MAKE) --no-print-directory run FRESH=1
+
+status: install  ## the running stack: each function's invocations and errors, queue depths, recent executions
+	@$(BIN)/python -m infra.local status --aws-port $(MOTO_PORT)
+
+QUEUE ?=
+redrive: install  ## move a DLQ's messages back to its source queue: make redrive QUEUE=<DLQ logical id>
+	@test -n "$(QUEUE)" || (echo "usage: make redrive QUEUE=<DLQ logical id, e.g. OrderDeadLetterQueue>" && exit 2)
+	@$(BIN)/python -m infra.local redrive "$(QUEUE)" --aws-port $(MOTO_PORT)
+
+event: install  ## print a function's default sample event, to edit and pass to make invoke EVENT=
+	@test -n "$(FN)" || (echo "usage: make event FN=<LogicalId>" && exit 2)
+	@$(BIN)/python -m infra.local event "$(FN)"
 
 FN ?=
 EVENT ?=
@@ -68,11 +87,13 @@ deploy: validate  ## build + push the image, then sam build and sam deploy to ST
 browser-deps:  ## headless chromium for the /docs browser test
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures start `make run` once).
+PARALLEL := --numprocesses=auto --dist=loadfile
 test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest $(PARALLEL) --cov --cov-report=term
 
 check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the unit and API tests
-	$(BIN)/python -m pytest tests/unit tests/api -q -p no:cacheprovider
+	$(BIN)/python -m pytest $(PARALLEL) tests/unit tests/api
 
 bench: install  ## cold starts, warm overhead and cost per order vs baselines; writes docs/performance.md
 	$(BIN)/python -m infra.bench

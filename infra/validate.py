@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from infra.local.template import TEMPLATE_PATH, load_template
+from infra.local.paths import TEMPLATE_PATH
+from infra.local.template import load_template
 
 STAGES = ("dev", "prod")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,13 +16,35 @@ from tests.support import least_privilege
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The least-privilege check runs after every test that records AWS calls."""
-    least_privilege.order_last(config, items)
+    """Note whether the whole suite runs: only then can a permission be shown unneeded."""
+    least_privilege.note_selection(config)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     """A filtered run cannot prove a permission unexercised."""
     least_privilege.deselected(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: a worker finished; keep what it recorded."""
+    least_privilege.merge(node.config, node.workeroutput.get("least_privilege", {}))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Workers hand their recording over; the controller (or the only process) runs the check."""
+    config = session.config
+    if hasattr(config, "workerinput"):
+        config.workeroutput["least_privilege"] = least_privilege.export(session)  # type: ignore[attr-defined]
+        return
+    recording = config.stash.get(least_privilege.MERGED, None) or least_privilege.export(session)
+    if least_privilege.verify(config, recording):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the least-privilege problems, if any."""
+    least_privilege.summary(terminalreporter, config)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ CORRELATION_HEADER = "x-correlation-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_LOGGED_PATH = 200  # a hostile 8 KB path is not copied whole into every log line
 _DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)  # str.isdigit() accepts '²', which int() refuses
 
 
@@ -157,7 +158,13 @@ class RequestContextMiddleware:
         path = getattr(route, "path", "unmatched")
         logger.info(
             "request",
-            extra={"method": scope["method"], "route": path, "status": status, "ms": round(seconds * 1000, 2)},
+            extra={
+                "method": scope["method"],
+                "route": path,
+                "path": str(scope.get("path", ""))[:_LOGGED_PATH],
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+            },
         )
         outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
         emit_metrics(

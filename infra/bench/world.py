@@ -13,12 +13,13 @@ from botocore import xform_name
 from infra.bench.cost import CallLog
 from infra.local.cloud import LocalCloud
 from infra.local.env import function_env
+from infra.local.paths import TEMPLATE_PATH
 from infra.local.provision import provision
 from infra.local.runtime.functions import discover
 from infra.local.runtime.sources.base import Services
 from infra.local.runtime.sources.stepfunctions import state_machine_sources
 from infra.local.runtime.worker import Invocation
-from infra.local.template import TEMPLATE_PATH, Stack, load_template
+from infra.local.template import Stack, load_template
 from infra.local.token import local_secret, mint
 
 USER = "ada"

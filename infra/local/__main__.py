@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import signal
-import subprocess
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
-from infra.local.cloud import LocalCloud
-from infra.local.env import function_env
-from infra.local.notifications import NotificationPrinter
-from infra.local.provision import provision
-from infra.local.runtime import LocalRuntime
-from infra.local.runtime.invoke import invoke_command
-from infra.local.seed import seed_catalog
-from infra.local.template import TEMPLATE_PATH, Stack, load_template
-from infra.local.token import NoSecret, token_for
+from infra.local.paths import STATE_DIR, TEMPLATE_PATH
+
+# Each command imports what it needs when it runs: `make token` must not pay for moto's import.
 
 API_FUNCTION = "ApiFunction"
 
@@ -31,6 +22,20 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     run.add_argument("--aws-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
     run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--no-reload", dest="reload", action="store_false", help="do not reload on save (RELOAD=0)")
+    run.add_argument("--fresh", action="store_true", help="delete the saved state and start empty (FRESH=1)")
+    run.add_argument("--debug", default="", help="run this function's worker under debugpy on port 5678")
+    run.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", STATE_DIR)))
+    for name, text in (("status", "the running stack: functions, queues, executions"), ("redrive", "move a DLQ back")):
+        extra = sub.add_parser(name, help=text)
+        extra.add_argument("--aws-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
+        extra.add_argument("--host", default="127.0.0.1")
+        if name == "redrive":
+            extra.add_argument("queue", help="logical id of the DLQ, e.g. OrderDeadLetterQueue")
+    event = sub.add_parser("event", help="print a function's default sample event")
+    event.add_argument("function")
+    event.add_argument("--aws-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
+    event.add_argument("--host", default="127.0.0.1")
     invoke = sub.add_parser("invoke", help="invoke one function of the template with a JSON event")
     invoke.add_argument("function", help="logical id, e.g. OrderWorkerFunction")
     invoke.add_argument("--event", default=None, help="JSON event file (default: Scheduled Event or {})")
@@ -47,6 +52,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 def print_token(args: argparse.Namespace) -> int:
     """Print a token for the running local API; exit 2 when no secret is available."""
+    from infra.local.token import NoSecret, token_for
+
     try:
         print(token_for(args.aws_port, args.sub, args.role, args.email or None), flush=True)
     except NoSecret as exc:
@@ -57,56 +64,63 @@ def print_token(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl-C or SIGTERM, then stop everything."""
-    cloud = LocalCloud(args.host, args.aws_port).start()
-    stack = Stack(load_template(), cloud.endpoint)
-    provision(stack)
-    seed_catalog(stack)
-    env = {**os.environ, **function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.api.main:create_app",
-            "--factory",
-            "--host",
-            args.host,
-            "--port",
-            str(args.port),
-            "--no-access-log",
-        ],
-        env=env,
+    from infra.local.supervisor import RunOptions, Supervisor
+
+    options = RunOptions(
+        host=args.host,
+        port=args.port,
+        aws_port=args.aws_port,
+        reload=args.reload,
+        fresh=args.fresh,
+        debug=args.debug or None,
+        state_dir=args.state_dir,
     )
-    runtime = LocalRuntime(stack).start()
-    notifications = NotificationPrinter(stack).start()  # prints each user notification as it arrives
-    base = f"http://{args.host}:{args.port}"
-    print(f"\n  API        {base}\n  Docs       {base}/docs\n  Local AWS  {cloud.endpoint}\n", flush=True)
-    print("  Functions (event-driven, each in its own warm process):", flush=True)
-    for line in runtime.describe():
-        print(f"    {line}", flush=True)
-    print("    NotificationTopic: printed here as [notification] lines", flush=True)
-    print(flush=True)
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    while not stop.wait(0.5):
-        if api.poll() is not None:
-            print("API process exited", file=sys.stderr)
-            break
-    # Drain first: in-flight invocations finish while the cloud and the API still answer.
-    runtime.stop()
-    notifications.stop()
-    api.terminate()
     try:
-        api.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        api.kill()
-    cloud.stop()
-    print("stopped", flush=True)
+        return Supervisor(options).run()
+    except KeyError as exc:  # DEBUG= names no function
+        print(exc.args[0], file=sys.stderr)
+        return 2
+
+
+def print_status(args: argparse.Namespace) -> int:
+    """`make status`."""
+    from infra.local.status import NotRunning, status
+    from infra.local.template import Stack, load_template
+
+    try:
+        print(status(Stack(load_template(), f"http://{args.host}:{args.aws_port}")))
+    except NotRunning as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def redrive_queue(args: argparse.Namespace) -> int:
+    """`make redrive QUEUE=<logical id>`."""
+    from infra.local.status import redrive
+    from infra.local.template import Stack, load_template
+
+    stack = Stack(load_template(), f"http://{args.host}:{args.aws_port}")
+    try:
+        moved = redrive(stack, args.queue)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    print(f"moved {moved} messages from {args.queue} back to its source queue")
+    return 0
+
+
+def print_event(args: argparse.Namespace) -> int:
+    """`make event FN=<LogicalId>`: the function's default sample event, to edit and pass as EVENT=."""
+    from infra.local.samples import BUILDERS, sample_event
+    from infra.local.template import Stack, load_template
+
+    stack = Stack(load_template(), f"http://{args.host}:{args.aws_port}")
+    try:
+        print(json.dumps(sample_event(stack, args.function), indent=2))
+    except KeyError:
+        print(f"unknown function {args.function!r}; one of: {', '.join(sorted(BUILDERS))}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -116,8 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "token":
         return print_token(args)
     if args.command == "invoke":
+        from infra.local.runtime.invoke import invoke_command
+
         return invoke_command(args.function, args.event, args.host, args.aws_port, args.template)
-    return run(args)
+    commands = {"status": print_status, "redrive": redrive_queue, "event": print_event}
+    return commands.get(args.command, run)(args)
 
 
 if __name__ == "__main__":

@@ -37,17 +37,40 @@ def client(stack: Stack, service: str) -> Any:
     )
 
 
-def provision(stack: Stack) -> None:
-    """Create every supported resource of the template, in dependency order."""
-    _queues(stack)
-    _tables(stack)
-    _topics(stack)
-    _buses(stack)
-    _secrets(stack)
-    _buckets(stack)
+PROVISIONED = (
+    "AWS::SQS::Queue",
+    "AWS::DynamoDB::Table",
+    "AWS::SNS::Topic",
+    "AWS::Events::EventBus",
+    "AWS::SecretsManager::Secret",
+    "AWS::S3::Bucket",
+)
 
 
-def _tables(stack: Stack) -> None:
+def provision(stack: Stack, only: set[str] | None = None) -> int:
+    """Create every supported resource of the template (or only those logical ids), in dependency order.
+
+    Returns how many were created.
+    """
+    view = stack if only is None else _Only(stack, only)
+    return sum(step(view) for step in (_queues, _tables, _topics, _buses, _secrets, _buckets))
+
+
+class _Only:
+    """A stack seen through a filter on logical ids (for resources added while `make run` is up)."""
+
+    def __init__(self, stack: Stack, only: set[str]) -> None:
+        self._stack = stack
+        self._only = only
+
+    def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self._stack.of_type(*types).items() if k in self._only}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stack, name)
+
+
+def _tables(stack: Any) -> int:
     dynamodb = client(stack, "dynamodb")
     for logical, resource in stack.of_type("AWS::DynamoDB::Table").items():
         props = stack.resolve(resource["Properties"])
@@ -61,9 +84,10 @@ def _tables(stack: Stack) -> None:
                 TableName=args["TableName"],
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])},
             )
+    return len(stack.of_type("AWS::DynamoDB::Table"))
 
 
-def _queues(stack: Stack) -> None:
+def _queues(stack: Any) -> int:
     sqs = client(stack, "sqs")
     queues = stack.of_type("AWS::SQS::Queue")
     # Dead-letter queues first: a redrive policy must point at an existing queue.
@@ -74,34 +98,39 @@ def _queues(stack: Stack) -> None:
         if "RedrivePolicy" in props:
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         sqs.create_queue(QueueName=stack.name(logical), Attributes=attributes)
+    return len(ordered)
 
 
-def _topics(stack: Stack) -> None:
+def _topics(stack: Any) -> int:
     sns = client(stack, "sns")
     for logical in stack.of_type("AWS::SNS::Topic"):
         sns.create_topic(Name=stack.name(logical))
+    return len(stack.of_type("AWS::SNS::Topic"))
 
 
-def _buses(stack: Stack) -> None:
+def _buses(stack: Any) -> int:
     events = client(stack, "events")
     for logical in stack.of_type("AWS::Events::EventBus"):
         events.create_event_bus(Name=stack.name(logical))
+    return len(stack.of_type("AWS::Events::EventBus"))
 
 
-def _buckets(stack: Stack) -> None:
+def _buckets(stack: Any) -> int:
     # Encryption, public access and lifecycle are the service's defaults locally; S3 notifications are
     # wired by the runtime (infra/local/runtime/sources/s3.py), and moto does not enforce bucket policies.
     s3 = client(stack, "s3")
     for logical in stack.of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=stack.name(logical))
+    return len(stack.of_type("AWS::S3::Bucket"))
 
 
-def _secrets(stack: Stack) -> None:
+def _secrets(stack: Any) -> int:
     secretsmanager = client(stack, "secretsmanager")
     for logical, resource in stack.of_type("AWS::SecretsManager::Secret").items():
         props = stack.resolve(resource.get("Properties", {}))
         value = props.get("SecretString") or generate_secret(props.get("GenerateSecretString", {}))
         secretsmanager.create_secret(Name=stack.name(logical), SecretString=value)
+    return len(stack.of_type("AWS::SecretsManager::Secret"))
 
 
 def generate_secret(spec: dict[str, Any]) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.local import cfn_yaml
+from infra.local.paths import TEMPLATE_PATH
 
-TEMPLATE_PATH = Path(__file__).resolve().parents[1] / "template.yaml"
 ACCOUNT_ID = "123456789012"
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 

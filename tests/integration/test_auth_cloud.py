@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from app.settings import get_settings
 from infra.local.cloud import free_port
 from infra.local.env import function_env
+from infra.local.payloads import LambdaContext, rest_token_authorizer
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.support.payloads import LambdaContext, rest_token_authorizer
 from tests.support.tokens import Signer
 from workers import authorizer
 

@@ -258,7 +258,7 @@ def test_the_import_api_is_for_admins_and_checks_its_input(stack: Stack, client:
 def test_events_for_other_keys_or_unknown_imports_are_ignored(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, client: TestClient, auth: Signer
 ) -> None:
-    from tests.support import payloads
+    from infra.local import payloads
 
     bucket = stack.name("ImportsBucket")
     handler = worker(stack, monkeypatch)

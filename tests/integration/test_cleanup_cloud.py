@@ -18,10 +18,10 @@ from app.adapters.dynamodb.products import DynamoProductRepository
 from app.domain.catalog_import import CatalogImport, ImportStatus, object_key
 from app.domain.money import Money
 from app.domain.orders import Order, OrderLine, OrderStatus
+from infra.local.payloads import LambdaContext
 from infra.local.provision import client as aws
 from infra.local.template import Stack
 from tests.support.event_helpers import as_worker, capture_events, drain
-from tests.support.payloads import LambdaContext
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

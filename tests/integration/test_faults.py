@@ -20,13 +20,14 @@ from app.domain.orders import OrderStatus
 from app.settings import get_settings
 from infra.local.cloud import free_port
 from infra.local.env import function_env
+from infra.local.paths import TEMPLATE_PATH
 from infra.local.provision import client as aws
 from infra.local.runtime.functions import discover, spec_of
 from infra.local.runtime.sources.base import Services
 from infra.local.runtime.sources.sqs import SqsSource
 from infra.local.runtime.sources.stepfunctions import state_machine_sources
 from infra.local.runtime.worker import Invocation
-from infra.local.template import TEMPLATE_PATH, Stack
+from infra.local.template import Stack
 from tests.support.order_helpers import add_users, as_function
 from tests.support.tokens import SECRET, Signer
 
@@ -328,8 +329,8 @@ def test_sns_failure_in_the_events_consumer_is_retried_without_double_counting(
     """SNS down for a whole invocation: the consumer raises (Lambda retries it), the retry counts nothing twice."""
     import workers.common
     import workers.order_events
+    from infra.local.payloads import LambdaContext, eventbridge_event
     from tests.support.event_helpers import as_worker, drain, subscribe_queue
-    from tests.support.payloads import LambdaContext, eventbridge_event
 
     notifications = subscribe_queue(stack)
     as_worker(stack, monkeypatch, "OrderEventsFunction")

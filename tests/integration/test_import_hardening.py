@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import app.services.catalog_import
+from infra.local import payloads
 from infra.local.template import Stack
-from tests.support import payloads
 from tests.support.import_helpers import Clock, event_for, put_object, start, upload, worker
 from tests.support.tokens import Signer
 

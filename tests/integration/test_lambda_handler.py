@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from infra.local.payloads import LambdaContext, http_api_v2, rest_api_v1
 from infra.local.template import Stack
-from tests.support.payloads import LambdaContext, http_api_v2, rest_api_v1
 from tests.support.tokens import Signer
 
 

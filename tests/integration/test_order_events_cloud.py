@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 import workers.order_events
 from app.adapters.dynamodb.products import DynamoProductRepository
 from app.domain.money import Money
+from infra.local.payloads import LambdaContext, eventbridge_event
 from infra.local.provision import client as aws
 from infra.local.template import Stack
 from tests.support.event_helpers import as_api, as_worker, capture_events, drain, subscribe_queue
-from tests.support.payloads import LambdaContext, eventbridge_event
 from tests.support.tokens import Signer
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

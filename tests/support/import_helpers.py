@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 import workers.catalog_import
 from app.bootstrap import Container
 from app.settings import get_settings
+from infra.local import payloads
 from infra.local.env import function_env
 from infra.local.provision import client as aws
 from infra.local.template import Stack
-from tests.support import payloads
 from tests.support.tokens import Signer
 
 FUNCTION = "CatalogImportFunction"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from app.settings import get_settings
-from tests.support.payloads import LambdaContext, http_api_request_authorizer, rest_token_authorizer
+from infra.local.payloads import LambdaContext, http_api_request_authorizer, rest_token_authorizer
 from tests.support.tokens import SECRET, hs256
 from workers import authorizer
 

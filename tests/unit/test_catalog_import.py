@@ -14,8 +14,8 @@ from app.domain.errors import ServiceUnavailable, ValidationError
 from app.services.catalog_import import ChunkBuilder, ImportLimits
 from app.services.csv_records import MAX_LINE_BYTES, records
 from app.services.ports import Chunk, ImportSuperseded
+from infra.local import payloads
 from infra.local.runtime.events import s3_event
-from tests.support import payloads
 from workers.catalog_import import object_refs
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)

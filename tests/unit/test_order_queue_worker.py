@@ -11,8 +11,8 @@ import pytest
 import workers.process_order
 from app.domain.orders import OrderStatus
 from app.observability import logger
+from infra.local.payloads import LambdaContext, sqs_event
 from tests.support.order_world import OrderWorld
-from tests.support.payloads import LambdaContext, sqs_event
 
 
 @pytest.fixture

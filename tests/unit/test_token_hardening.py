@@ -16,7 +16,7 @@ import workers.authorizer
 from app.domain.auth import Unauthenticated
 from app.services.jwks import JwksCache
 from app.services.tokens import JwksKeys, TokenRules, TokenVerifier
-from tests.support.payloads import http_api_request_authorizer
+from infra.local.payloads import http_api_request_authorizer
 from tests.support.tokens import AUDIENCE, ISSUER, SECRET, RsaKey, claims, hs256, verifier
 from tests.unit.test_authorizer import secret_mode
 from tests.unit.test_tokens import Clock, StaticJwks, b64

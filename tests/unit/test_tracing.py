@@ -69,7 +69,7 @@ def received(daemon: socket.socket) -> list[dict[str, Any]]:
 
 def test_an_api_request_traces_the_handler_the_route_and_each_aws_call(daemon: socket.socket, tmp_path: Path) -> None:
     code = (
-        "from tests.support.payloads import http_api_v2, LambdaContext\n"
+        "from infra.local.payloads import http_api_v2, LambdaContext\n"
         "import app.lambda_handler as h\n"
         "print(h.handler(http_api_v2('GET', '/health'), LambdaContext('api'))['statusCode'])\n"
     )

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 Handler = Callable[[Any, "LambdaContext"], Any]
 # Written to stdout after each invocation, so the runtime prints the handler's logs before its REPORT line.
 LOGS_FLUSHED = "\x00logs-flushed"
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))) + os.sep
 
 
 class LambdaContext:
@@ -55,6 +56,61 @@ def error_of(exc: BaseException, error_type: str | None = None) -> dict[str, Any
     }
 
 
+_INSTALLED = (sys.prefix, sys.base_prefix, sys.exec_prefix)
+
+
+class ModuleReport:
+    """The source files (not installed packages) this process imported, each reported once: the reloader's map."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._count = 0
+
+    def new(self) -> list[str]:
+        """Project files imported since the last call (cheap when nothing was imported)."""
+        if len(sys.modules) == self._count:
+            return []
+        self._count = len(sys.modules)
+        files = {f for m in list(sys.modules.values()) if (f := _project_file(m)) is not None}
+        fresh = sorted(files - self._seen)
+        self._seen |= files
+        return fresh
+
+
+def _project_file(module: Any) -> str | None:
+    # Source a developer edits: neither the standard library nor an installed package.
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str) or path.startswith(_INSTALLED) or "site-packages" in path:
+        return None
+    return path
+
+
+def where(exc: BaseException) -> str:
+    """`file:line` of an import failure: the offending line of a SyntaxError, else the deepest project frame."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{_relative(exc.filename)}:{exc.lineno or 0}"
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename != __file__ and not f.filename.startswith(("<", *_INSTALLED))
+    ]
+    return f"{_relative(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+
+
+def _relative(path: str) -> str:
+    return os.path.relpath(path, PROJECT_ROOT) if path.startswith(PROJECT_ROOT) else path
+
+
+def expected(exc: BaseException) -> bool:
+    """A domain outcome (ValidationError, InsufficientInventory, PaymentFailed, ...), not a fault.
+
+    ServiceUnavailable is a domain class too, but it says a dependency failed: it keeps its traceback.
+    """
+    from app.domain.errors import DomainError, ServiceUnavailable
+
+    return isinstance(exc, DomainError) and not isinstance(exc, ServiceUnavailable)
+
+
 def load(path: str) -> Handler:
     """Import `package.module.function`."""
     module_name, _, attr = path.rpartition(".")
@@ -69,14 +125,20 @@ def serve(handler_path: str, requests: TextIO, replies: TextIO) -> None:
     try:
         handler = load(handler_path)
     except Exception as exc:  # noqa: BLE001 - an import error is reported on every invoke, as Lambda does
-        init_error = error_of(exc, "Runtime.ImportModuleError")
+        init_error = {**error_of(exc, "Runtime.ImportModuleError"), "where": where(exc)}
         print(f"[ERROR] Runtime.ImportModuleError: {exc}", file=sys.stderr, flush=True)
     # Init is over: the function's Timeout applies to invocations only, as in Lambda.
-    replies.write(json.dumps({"ready": True}) + "\n")
+    modules = ModuleReport()
+    ready: dict[str, Any] = {"ready": True, "modules": modules.new()}
+    if init_error is not None:
+        ready["error"] = init_error
+    replies.write(json.dumps(ready) + "\n")
     replies.flush()
     for line in requests:
         request = json.loads(line)
         reply = {"id": request["id"], **_invoke(handler, init_error, request)}
+        if loaded := modules.new():
+            reply["modules"] = loaded  # imported lazily during this invocation: the reloader must know
         sys.stderr.flush()
         print(LOGS_FLUSHED, flush=True)
         replies.write(json.dumps(reply) + "\n")
@@ -91,8 +153,12 @@ def _invoke(handler: Handler | None, init_error: dict[str, Any] | None, request:
         result = handler(request["event"], context)
     except Exception as exc:  # noqa: BLE001 - any handler error is reported, as Lambda does
         error = {**error_of(exc), "requestId": request["id"]}
-        print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr, flush=True)
-        print("".join(traceback.format_exception(exc)).rstrip(), file=sys.stderr, flush=True)
+        if expected(exc):
+            # A business outcome the workflow routes on (out of stock, declined): one line, no traceback.
+            print(f"[OUTCOME] {error['errorType']}: {error['errorMessage']}", file=sys.stderr, flush=True)
+        else:
+            print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr, flush=True)
+            print("".join(traceback.format_exception(exc)).rstrip(), file=sys.stderr, flush=True)
         return {"error": error}
     try:
         json.dumps(result)

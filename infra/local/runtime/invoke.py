@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.cloud import LocalCloud
+from infra.local.paths import TEMPLATE_PATH
 from infra.local.provision import provision
-from infra.local.runtime.functions import spec_of
+from infra.local.runtime.functions import FUNCTION_TYPES, spec_of
 from infra.local.runtime.sources.base import Services
 from infra.local.runtime.sources.schedule import SCHEDULE_TYPES, ScheduleSource, function_schedule_sources
 from infra.local.runtime.worker import FunctionPool, LogSink
-from infra.local.template import TEMPLATE_PATH, Stack, load_template
+from infra.local.template import Stack, load_template
 
 
 def _listening(host: str, port: int) -> bool:
@@ -28,7 +29,12 @@ def _stderr(line: str) -> None:
 
 
 def default_event(pool: FunctionPool, stack: Stack, log: LogSink = _stderr) -> Any:
-    """The payload of the function's first schedule (the Scheduled Event), else an empty event."""
+    """The function's sample event; else the payload of its first schedule; else an empty event."""
+    from infra.local.samples import BUILDERS
+
+    builder = BUILDERS.get(pool.spec.logical_id)
+    if builder is not None:
+        return builder(stack)
     services = Services(stack, lambda _, event: pool.invoke(event), log)
     for name, event in pool.spec.events.items():
         if event.get("Type") in SCHEDULE_TYPES:
@@ -36,6 +42,20 @@ def default_event(pool: FunctionPool, stack: Stack, log: LogSink = _stderr) -> A
                 if isinstance(source, ScheduleSource):
                     return source.event()
     return {}
+
+
+class EventFileError(Exception):
+    """An EVENT= file that is missing or not JSON."""
+
+
+def read_event(path: str) -> Any:
+    """The JSON event in the file; EventFileError says in one line what is wrong."""
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise EventFileError(f"EVENT={path}: cannot read it ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise EventFileError(f"EVENT={path}: not JSON ({exc})") from exc
 
 
 def invoke_command(
@@ -49,11 +69,17 @@ def invoke_command(
         if cloud is not None:
             print(f"no local cloud on port {aws_port}: using a fresh one at {endpoint}", file=sys.stderr)
             provision(stack)
-        if logical_id not in stack.resources:
-            print(f"unknown function {logical_id!r}", file=sys.stderr)
+        functions = sorted(stack.of_type(*FUNCTION_TYPES))
+        if logical_id not in functions:
+            print(f"unknown function {logical_id!r}; the template's functions: {', '.join(functions)}", file=sys.stderr)
+            return 2
+        try:
+            event = read_event(event_path) if event_path else None
+        except EventFileError as exc:
+            print(str(exc), file=sys.stderr)
             return 2
         pool = FunctionPool(spec_of(stack, logical_id), _stderr)
-        event = json.loads(Path(event_path).read_text()) if event_path else default_event(pool, stack)
+        event = default_event(pool, stack) if event is None else event
         outcome = pool.invoke(event)
         pool.close()
         print(json.dumps(outcome.result if outcome.ok else outcome.error, indent=2))

@@ -7,11 +7,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from infra.local.paths import TEMPLATE_PATH
 from infra.local.runtime.functions import FunctionSpec, discover
 from infra.local.runtime.sources import EVENT_KINDS, RESOURCE_KINDS, SERVED_ELSEWHERE, ScheduleSource, Services, Source
-from infra.local.runtime.sources.stepfunctions import state_machine_sources
+from infra.local.runtime.sources.stepfunctions import StateMachineSource, state_machine_sources
 from infra.local.runtime.worker import FunctionPool, Invocation, LogSink, print_sink
-from infra.local.template import TEMPLATE_PATH, Stack
+from infra.local.template import Stack
+
+DEBUG_PORT = 5678  # debugpy's default: the port VS Code's and PyCharm's attach configurations use
 
 
 class LocalRuntime:
@@ -26,11 +29,17 @@ class LocalRuntime:
         poll_seconds: int = 2,
         retry_delay_seconds: int = 2,
         concurrency: int = 2,
+        debug: str | None = None,
     ) -> None:
         self.stack = stack
         self.log = log
         self.functions: dict[str, FunctionSpec] = discover(stack)
-        self.pools = {k: FunctionPool(spec, log, concurrency) for k, spec in self.functions.items()}
+        if debug is not None and debug not in self.functions:
+            raise KeyError(f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(self.functions))}")
+        self.pools = {
+            k: FunctionPool(spec, log, concurrency, DEBUG_PORT if k == debug else None)
+            for k, spec in self.functions.items()
+        }
         self.services = Services(stack, self.invoke, log, poll_seconds, retry_delay_seconds)
         self.template_dir = template_dir
         self.sources: list[Source] = []
@@ -56,18 +65,32 @@ class LocalRuntime:
         sources += state_machine_sources(self.services, self.functions, self.template_dir)
         return sources
 
-    def start(self) -> LocalRuntime:
-        """Create the local wiring, warm the event-driven functions and start delivering."""
+    def start(self, warm: bool = True) -> LocalRuntime:
+        """Create the local wiring, warm the event-driven functions (unless told not to) and start delivering."""
         self.sources = self._build_sources()
         for source in self.sources:
             source.setup()
-        for logical_id in self.event_driven():
-            self.pools[logical_id].warm()
+        if warm:
+            self.warm()
         for source in self.sources:
             thread = threading.Thread(target=source.run, args=(self._stop,), name=source.description, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
+
+    def warm(self) -> None:
+        """Start one worker of each event-driven function ahead of its first event."""
+        for logical_id in self.event_driven():
+            self.pools[logical_id].warm()
+
+    def refresh_state_machines(self, stack: Stack) -> list[str]:
+        """Replace the state machines' definitions with those of `stack` (a saved definition file)."""
+        self.stack = self.services.stack = stack
+        refreshed = state_machine_sources(self.services, self.functions, self.template_dir)
+        machines = [s for s in refreshed if isinstance(s, StateMachineSource)]
+        for machine in machines:
+            machine.setup()
+        return [m.logical_id for m in machines]
 
     def event_driven(self) -> list[str]:
         """Logical ids of the functions some source delivers to."""

@@ -12,13 +12,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
+from infra.local.paths import PROJECT_ROOT
 from infra.local.runtime.bootstrap import LOGS_FLUSHED
 from infra.local.runtime.functions import FunctionSpec
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Lambda allows 10 s of init; a busy laptop starting every worker at once gets more.
 INIT_TIMEOUT = 60
 LogSink = Callable[[str], None]
@@ -44,21 +43,36 @@ def print_sink(line: str) -> None:
     print(line, flush=True)
 
 
+@dataclass
+class FunctionStats:
+    """What `make status` shows of a function."""
+
+    invocations: int = 0
+    errors: int = 0
+    last_error: str | None = None
+    last_error_at: float | None = None
+
+
 class Worker:
     """One warm process running one function's handler."""
 
-    def __init__(self, spec: FunctionSpec, log: LogSink) -> None:
+    def __init__(self, spec: FunctionSpec, log: LogSink, generation: int = 0, debug_port: int | None = None) -> None:
         self.spec = spec
         self.log = log
+        # Under a debugger, a breakpoint may hold an invocation for minutes: no init or invoke timeout.
+        self.debugging = debug_port is not None
+        self.generation = generation  # the pool's code generation this process was started on
+        self.modules: set[str] = set()
+        self.init_error: dict[str, Any] | None = None
         reply_read, reply_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local.runtime.bootstrap", spec.handler, str(reply_write)],
+            [*_debugger(debug_port), "-m", "infra.local.runtime.bootstrap", spec.handler, str(reply_write)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             pass_fds=(reply_write,),
             cwd=PROJECT_ROOT,
-            env={**_base_env(), **spec.env, "PYTHONUNBUFFERED": "1"},
+            env={**base_env(), **spec.env, "PYTHONUNBUFFERED": "1"},
             text=True,
         )
         os.close(reply_write)
@@ -66,13 +80,32 @@ class Worker:
         self._logs = threading.Thread(target=self._pump_logs, name=f"logs-{spec.logical_id}", daemon=True)
         self._logs.start()
         self._ready = False
+        self._ready_lock = threading.Lock()
         self._flushed = threading.Event()
 
     def _wait_ready(self) -> bool:
+        with self._ready_lock:  # the reloader may ask an idle worker while an invocation picks it up
+            return self._read_ready()
+
+    def _read_ready(self) -> bool:
         if not self._ready:
-            ready, _, _ = select.select([self._replies], [], [], INIT_TIMEOUT)
-            self._ready = bool(ready) and bool(self._replies.readline())
+            ready, _, _ = select.select([self._replies], [], [], None if self.debugging else INIT_TIMEOUT)
+            line = self._replies.readline() if ready else ""
+            self._ready = bool(line)
+            if line:
+                hello = json.loads(line)
+                self.modules.update(hello.get("modules", ()))
+                self.init_error = hello.get("error")
         return self._ready
+
+    def start_error(self) -> str | None:
+        """Wait for init; None when the handler imported, else one line: `file:line: Error: message`."""
+        if not self._wait_ready():
+            return f"{self.spec.logical_id}: the worker exited during init"
+        if self.init_error is None:
+            return None
+        where = self.init_error.get("where") or self.spec.handler
+        return f"{where}: {self.init_error.get('errorMessage', '')}"
 
     def _pump_logs(self) -> None:
         assert self.process.stdout is not None
@@ -101,7 +134,7 @@ class Worker:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             return self._exited(request_id, started)
-        ready, _, _ = select.select([self._replies], [], [], self.spec.timeout)
+        ready, _, _ = select.select([self._replies], [], [], None if self.debugging else self.spec.timeout)
         elapsed = (time.monotonic() - started) * 1000
         if not ready:
             self.kill()
@@ -111,6 +144,7 @@ class Worker:
         if not line:
             return self._exited(request_id, started)
         reply = json.loads(line)
+        self.modules.update(reply.get("modules", ()))
         self._flushed.wait(2)
         return Invocation(request_id, reply.get("result"), reply.get("error"), elapsed)
 
@@ -150,21 +184,58 @@ class Worker:
 class FunctionPool:
     """A function's warm workers: reused while healthy, replaced after a timeout or a crash."""
 
-    def __init__(self, spec: FunctionSpec, log: LogSink = print_sink, concurrency: int = 2) -> None:
+    def __init__(
+        self, spec: FunctionSpec, log: LogSink = print_sink, concurrency: int = 2, debug_port: int | None = None
+    ) -> None:
         self.spec = spec
         self.log = log
-        self.concurrency = concurrency
+        self.debug_port = debug_port
+        self.concurrency = 1 if debug_port is not None else concurrency  # one debug listener per port
         self._idle: list[Worker] = []
+        self._busy: set[Worker] = set()
         self._count = 0
         self._cond = threading.Condition()
         self._closed = False
+        self.generation = 0
+        self.stats = FunctionStats()
+        self.modules: set[str] = set()  # project files any of its workers imported (the reloader's map)
 
     def warm(self) -> None:
         """Start one worker ahead of the first invocation."""
         with self._cond:
             if self._count == 0 and not self._closed:
                 self._count += 1
-                self._idle.append(Worker(self.spec, self.log))
+                self._idle.append(self._worker(self.generation))
+
+    def imports(self, path: str) -> bool:
+        """True when one of its workers has imported the file."""
+        with self._cond:
+            workers = [*self._idle, *self._busy]
+        # A warm worker's imports are known once its init is over (it says so when it is ready).
+        return path in self.modules or any(w._wait_ready() and path in w.modules for w in workers)
+
+    def reload(self) -> str | None:
+        """Start a worker on the code as it is now; once it imports cleanly, retire every older worker.
+
+        Busy workers finish their invocation on the old code first (they retire on release). On an
+        import error the old workers keep serving, and the error is returned as one line.
+        """
+        candidate = self._worker(self.generation + 1)
+        error = candidate.start_error()
+        if error is not None:
+            candidate.kill()
+            return error
+        with self._cond:
+            if self._closed:
+                candidate.close()
+                return None
+            self.generation = candidate.generation
+            stale, self._idle = self._idle, [candidate]
+            self._count += 1 - len(stale)
+            self._cond.notify_all()
+        for worker in stale:
+            worker.close()
+        return None
 
     def invoke(self, event: Any) -> Invocation:
         """Invoke the handler in a warm worker; report errors as Lambda does, never raise."""
@@ -187,15 +258,24 @@ class FunctionPool:
             if self._closed:
                 raise RuntimeError(f"{self.spec.logical_id} is stopped")
             if self._idle:
-                return self._idle.pop()
+                worker = self._idle.pop()
+                self._busy.add(worker)
+                return worker
             self._count += 1
+            generation = self.generation
         try:
-            return Worker(self.spec, self.log)
+            worker = self._worker(generation)
         except Exception:
             with self._cond:
                 self._count -= 1
                 self._cond.notify()
             raise
+        with self._cond:
+            self._busy.add(worker)
+        return worker
+
+    def _worker(self, generation: int) -> Worker:
+        return Worker(self.spec, self.log, generation, self.debug_port)
 
     def _reap(self) -> None:
         # Lambda never reuses an environment whose process died (killed, out of memory) while idle.
@@ -207,7 +287,9 @@ class FunctionPool:
 
     def _release(self, worker: Worker) -> None:
         with self._cond:
-            if worker.alive and not self._closed:
+            self._busy.discard(worker)
+            self.modules |= worker.modules
+            if worker.alive and not self._closed and worker.generation == self.generation:
                 self._idle.append(worker)
             else:
                 self._count -= 1
@@ -218,7 +300,18 @@ class FunctionPool:
                     worker.kill()
             self._cond.notify()
 
+    def _tally(self, outcome: Invocation) -> None:
+        with self._cond:
+            self.stats.invocations += 1
+            if not outcome.ok and outcome.error is not None:
+                self.stats.errors += 1
+                self.stats.last_error = f"{outcome.error.get('errorType')}: {outcome.error.get('errorMessage', '')}"[
+                    :300
+                ]
+                self.stats.last_error_at = time.time()
+
     def _report(self, outcome: Invocation) -> None:
+        self._tally(outcome)
         status = "" if outcome.ok else f" Status: error ({outcome.error and outcome.error.get('errorType')})"
         self.log(
             f"[{self.spec.logical_id}] REPORT RequestId: {outcome.request_id} "
@@ -238,11 +331,19 @@ class FunctionPool:
             worker.close()
 
 
+def _debugger(port: int | None) -> list[str]:
+    if port is None:
+        return [sys.executable]
+    # debugpy waits for the IDE before the handler is imported, so init breakpoints are hit too.
+    return [sys.executable, "-m", "debugpy", "--listen", f"127.0.0.1:{port}", "--wait-for-client"]
+
+
 def _error(message: str, error_type: str, request_id: str) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
 
 
-def _base_env() -> dict[str, str]:
+def base_env() -> dict[str, str]:
+    """The environment every local process starts from (the function's own variables go on top)."""
     # The worker sees the function's environment, not the developer's AWS profile or settings.
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "COVERAGE_PROCESS_START")
     env = {k: v for k, v in os.environ.items() if k in keep or k.startswith(("COVERAGE_", "COV_CORE"))}

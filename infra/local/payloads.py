@@ -115,6 +115,7 @@ class LambdaContext:
         self._remaining_ms = remaining_ms
 
     def get_remaining_time_in_millis(self) -> int:
+        """The fixed time left that the test chose."""
         return self._remaining_ms
 
 
@@ -178,7 +179,7 @@ def sqs_record(body: str, *, queue: str = "order-service-orders-dev", receive_co
             "ApproximateFirstReceiveTimestamp": "1795687200001",
         },
         "messageAttributes": {},
-        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
         "awsRegion": REGION,

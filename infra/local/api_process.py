@@ -1,0 +1,144 @@
+"""The local API: uvicorn in a child process, on a socket the supervisor binds once and keeps."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from typing import IO
+
+from infra.local.paths import PROJECT_ROOT
+from infra.local.runtime.worker import LogSink
+
+SOURCE = "ApiFunction"
+START_TIMEOUT = 60
+
+
+class PortBusy(Exception):
+    """The port is taken by another process."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before anything else starts; PortBusy when the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortBusy(f"{host}:{port} is already in use ({exc.strerror})") from exc
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Child:
+    """One uvicorn process serving the app from the shared socket."""
+
+    def __init__(self, sock: socket.socket, env: dict[str, str], log: LogSink) -> None:
+        reply_read, reply_write = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.api_server", str(sock.fileno()), str(reply_write)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(), reply_write),
+            cwd=PROJECT_ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops the API gracefully
+        )
+        os.close(reply_write)
+        self._replies: IO[str] = os.fdopen(reply_read, "r")
+        self.modules: set[str] = set()
+        self._pump = threading.Thread(target=self._pump_logs, args=(log,), name="logs-api", daemon=True)
+        self._pump.start()
+
+    def _pump_logs(self, log: LogSink) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            log(f"[{SOURCE}] {line.rstrip()}")
+
+    def start_error(self) -> str | None:
+        """Wait until the app is imported; None when it is, else one line: `file:line: message`."""
+        ready, _, _ = select.select([self._replies], [], [], START_TIMEOUT)
+        line = self._replies.readline() if ready else ""
+        self._replies.close()
+        if not line:
+            return "the API process exited during start"
+        hello = json.loads(line)
+        error = hello.get("error")
+        if error:
+            return f"{error.get('where') or 'app.api.main'}: {error.get('errorType')}: {error.get('errorMessage')}"
+        self.modules.update(hello.get("modules", ()))
+        return None
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM: uvicorn stops accepting and finishes the requests in flight; killed after `timeout`."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._pump.join(timeout=2)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class ApiProcess:
+    """The API on a fixed socket; `reload()` swaps in a new process only once its code imports."""
+
+    def __init__(self, sock: socket.socket, env: dict[str, str], log: LogSink) -> None:
+        self.sock = sock
+        self.env = env
+        self.log = log
+        self._current: _Child | None = None
+        self._lock = threading.Lock()
+        self._retiring: list[threading.Thread] = []
+
+    def start(self) -> str | None:
+        """Start the first process; an error line when the app does not import."""
+        return self.reload()
+
+    def reload(self) -> str | None:
+        """Start a process on the code as it is now; retire the old one once the new one is ready."""
+        with self._lock:
+            candidate = _Child(self.sock, self.env, self.log)
+            error = candidate.start_error()
+            if error is not None:
+                candidate.stop(timeout=5)
+                return error
+            old, self._current = self._current, candidate
+        if old is not None:
+            # The old process drains its requests in the background: the new code answers meanwhile.
+            retire = threading.Thread(target=old.stop, name="api-retire", daemon=True)
+            retire.start()
+            self._retiring.append(retire)
+        return None
+
+    def imports(self, path: str) -> bool:
+        """True when the running API imported the file, or may import it lazily (anything under app/)."""
+        current = self._current
+        in_app = path.startswith(os.path.join(str(PROJECT_ROOT), "app") + os.sep)
+        return in_app or (current is not None and path in current.modules)
+
+    @property
+    def alive(self) -> bool:
+        """True while the serving process runs."""
+        return self._current is not None and self._current.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        with self._lock:
+            if self._current is not None:
+                self._current.stop()
+                self._current = None
+        for retire in self._retiring:
+            retire.join()
+        self.sock.close()

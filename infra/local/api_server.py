@@ -1,0 +1,42 @@
+"""Inside the local API process: import the app, say so on a pipe, then serve on the inherited socket.
+
+The supervisor owns the listening socket, so a reload starts a new process on the same socket while
+the old one finishes its requests: no connection is refused in between.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+from infra.local.runtime.bootstrap import ModuleReport, error_of, where
+
+
+def _report(reply_fd: int, message: dict[str, Any]) -> None:
+    with os.fdopen(reply_fd, "w") as replies:
+        replies.write(json.dumps(message) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m infra.local.api_server SOCKET_FD REPLY_FD`."""
+    sock_fd, reply_fd = int(argv[0]), int(argv[1])
+    try:
+        from app.api.main import create_app
+
+        app = create_app()
+    except Exception as exc:  # noqa: BLE001 - any import failure is reported as one line, the old code serves on
+        _report(reply_fd, {"error": {**error_of(exc), "where": where(exc)}})
+        return 1
+    import uvicorn
+
+    _report(reply_fd, {"ready": True, "modules": ModuleReport().new()})
+    config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning", timeout_graceful_shutdown=30)
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=sock_fd)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,120 @@
+"""What `make run` prints: one readable line per log record, never two records interleaved.
+
+Functions log JSON (Powertools), as they do in AWS, where CloudWatch Logs Insights reads it. A person
+at a terminal reads `time  function  LEVEL  message  key=value` instead; LOG_FORMAT=json keeps the JSON.
+EMF metric records are CloudWatch's input, not a person's: hidden unless LOG_METRICS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from datetime import datetime
+from typing import Any, TextIO
+
+_PREFIX = re.compile(r"^\[(?P<source>[A-Za-z0-9_.-]+)\] (?P<rest>.*)$", re.DOTALL)
+# Powertools' own keys, shown in the line's columns or not at all.
+_STANDARD = frozenset(
+    {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "sampling_rate",
+        "xray_trace_id",
+        "correlation_id",
+        "exception",
+        "exception_name",
+        "stack_trace",
+    }
+)
+_MAX_VALUE = 120
+SOURCE_WIDTH = 26
+
+
+def is_metric(record: dict[str, Any]) -> bool:
+    """An Embedded Metric Format record (CloudWatch turns it into metrics)."""
+    aws = record.get("_aws")
+    return isinstance(aws, dict) and "CloudWatchMetrics" in aws
+
+
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
+    text = text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+    return text if text and " " not in text else json.dumps(text)
+
+
+def _request_line(record: dict[str, Any]) -> str:
+    path = record.get("path") or record.get("route", "")
+    return f"{record.get('method', '?')} {path} → {record.get('status', '?')} ({record.get('ms', '?')} ms)"
+
+
+def render_record(record: dict[str, Any]) -> str:
+    """A Powertools JSON record as `LEVEL  message  key=value …` (traceback lines indented below)."""
+    if record.get("message") == "request" and "method" in record:
+        message = _request_line(record)
+        extra = {k: v for k, v in record.items() if k not in _STANDARD | {"method", "path", "route", "status", "ms"}}
+    else:
+        message = str(record.get("message", ""))
+        extra = {k: v for k, v in record.items() if k not in _STANDARD}
+    fields = [f"{k}={_value(v)}" for k, v in extra.items() if v is not None]
+    if record.get("correlation_id"):
+        fields.append(f"cid={_value(record['correlation_id'])}")
+    line = f"{record.get('level', 'INFO')!s:<5}  {message}"
+    if fields:
+        line += "  " + " ".join(fields)
+    trace = record.get("exception")
+    if isinstance(trace, str) and trace:
+        line += "\n" + "\n".join(f"    {t}" for t in trace.rstrip().splitlines())
+    return line
+
+
+class Output:
+    """A thread-safe printer that formats the runtime's `[Source] text` lines for a person."""
+
+    def __init__(self, stream: TextIO | None = None, fmt: str | None = None, metrics: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.json = (fmt or os.environ.get("LOG_FORMAT", "text")).lower() == "json"
+        self.metrics = metrics if metrics is not None else os.environ.get("LOG_METRICS", "") in ("1", "true")
+        self._lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        """Format and print one line (or block); a record is written whole, under one lock."""
+        text = self.format(line)
+        if text is None:
+            return
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def format(self, line: str) -> str | None:
+        """The text to print for a line, or None when it is hidden."""
+        match = _PREFIX.match(line)
+        source, rest = (match["source"], match["rest"]) if match else ("", line)
+        record = _json_object(rest)
+        if record is not None and is_metric(record) and not self.metrics:
+            return None
+        if self.json:
+            return line
+        stamp = datetime.now().strftime("%H:%M:%S.%f")[:12]
+        body = render_record(record) if record is not None and "level" in record else rest
+        return f"{stamp}  {source:<{SOURCE_WIDTH}} {body}" if source else f"{stamp}  {body}"
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

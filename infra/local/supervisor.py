@@ -1,0 +1,194 @@
+"""`make run`: the local cloud, its saved data, every function, the API, reload on save."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from infra.local.api_process import ApiProcess, PortBusy, listen
+from infra.local.cloud import LocalCloud
+from infra.local.env import function_env
+from infra.local.infra_changes import InfraChanges
+from infra.local.notifications import NotificationPrinter
+from infra.local.output import Output
+from infra.local.paths import STATE_DIR
+from infra.local.provision import provision
+from infra.local.reload import Reloadable, Reloader
+from infra.local.runtime import LocalRuntime
+from infra.local.runtime.worker import base_env
+from infra.local.seed import seed_catalog
+from infra.local.state import StateStore
+from infra.local.status import write_function_stats
+from infra.local.template import Stack, load_template
+
+API_FUNCTION = "ApiFunction"
+HEALTH_TIMEOUT = 60
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `make run` was asked for."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    aws_port: int = 4566
+    reload: bool = True
+    fresh: bool = False
+    debug: str | None = None
+    state_dir: Path = STATE_DIR
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when nothing listens on the port (checked before anything starts)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_healthy(base: str, timeout: float = HEALTH_TIMEOUT) -> bool:
+    """True once GET /health answers (any status: the app is serving)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2):  # noqa: S310 - loopback URL we built
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Supervisor:
+    """Starts everything in order, keeps it running, and stops it so that nothing is lost."""
+
+    def __init__(self, options: RunOptions, out: Output | None = None) -> None:
+        self.options = options
+        self.out = out or Output()
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+
+    def say(self, text: str) -> None:
+        """One progress line."""
+        self.out(f"[run] {text}")
+
+    def run(self) -> int:
+        """Start, serve until SIGINT/SIGTERM, stop; the exit code."""
+        options = self.options
+        if not port_free(options.host, options.aws_port):
+            self.say(
+                f"the local AWS port {options.host}:{options.aws_port} is in use: stop what uses it, or MOTO_PORT="
+            )
+            return 2
+        try:
+            sock = listen(options.host, options.port)
+        except PortBusy as exc:
+            self.say(f"the API port {exc}: stop what uses it, or run with PORT=")
+            return 2
+        self.say(f"starting the local AWS on {options.host}:{options.aws_port}")
+        cloud = LocalCloud(options.host, options.aws_port).start()
+        try:
+            return self._serve(cloud, sock)
+        finally:
+            cloud.stop()
+
+    def _serve(self, cloud: LocalCloud, sock: socket.socket) -> int:
+        options = self.options
+        stack = Stack(load_template(), cloud.endpoint)
+        created = provision(stack)
+        self.say(f"provisioned {created} resources from infra/template.yaml")
+        store = StateStore(stack, options.state_dir, log=self.out)
+        if options.fresh:
+            cleared = store.clear()
+            self.say("FRESH=1: starting empty" + (" (the saved state was deleted)" if cleared else ""))
+        snapshot = store.load()
+        runtime = LocalRuntime(stack, log=self.out, debug=options.debug).start(warm=False)
+        self.say(f"wired {len(runtime.sources)} event sources to {len(runtime.functions)} functions")
+        if snapshot is not None:
+            # After the runtime's own queues exist, so that pending events for its rules come back too.
+            store.restore(snapshot)
+            resumed = store.resume(snapshot)
+            self.say(f"restored {snapshot.summary()} from {options.state_dir.name}/ ({resumed} restarted)")
+        else:
+            seed_catalog(stack)
+            self.say("no saved state: seeded the demo catalog")
+        cloud.observers.append(store.observe)
+        store.start()
+        env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
+        api = ApiProcess(sock, {**base_env(), **env}, self.out)
+        notifications = NotificationPrinter(stack, log=self.out).start()
+        reloader: Reloader | None = None
+        try:
+            error = api.start()
+            base = f"http://{options.host}:{options.port}"
+            if error is not None or not wait_healthy(base):
+                self.say(f"the API did not start: {error or 'no answer on /health'}")
+                return 1
+            self._banner(base, cloud, runtime)
+            runtime.warm()
+            if options.reload:
+                reloader = self._reloader(api, runtime, stack).start()
+            return self._wait(api, runtime)
+        finally:
+            if reloader is not None:
+                reloader.stop()
+            # Drain first: in-flight invocations finish while the cloud and the API still answer.
+            runtime.stop()
+            notifications.stop()
+            saved = store.stop()
+            api.stop()
+            self.say(f"stopped; saved {saved.summary()} to {options.state_dir.name}/ (FRESH=1 starts empty)")
+
+    def _reloader(self, api: ApiProcess, runtime: LocalRuntime, stack: Stack) -> Reloader:
+        def targets() -> dict[str, Reloadable]:
+            # The API is served by uvicorn: its entry replaces the ApiFunction pool (used only by `make invoke`).
+            return {**runtime.pools, API_FUNCTION: api}
+
+        changes = InfraChanges(stack, runtime.refresh_state_machines, self.out)
+        return Reloader(targets, self.out, on_infra_change=changes)
+
+    def _banner(self, base: str, cloud: LocalCloud, runtime: LocalRuntime) -> None:
+        seconds = time.monotonic() - self.started
+        lines = [
+            "",
+            f"  API        {base}        (ready in {seconds:.1f} s)",
+            f"  Docs       {base}/docs",
+            f"  Local AWS  {cloud.endpoint}",
+            f"  State      {self.options.state_dir.name}/ (kept across restarts; FRESH=1 starts empty)",
+            f"  Reload     {'on: save a file under app/ or workers/' if self.options.reload else 'off (RELOAD=0)'}",
+            "",
+            "  Functions (event-driven, each in its own warm process):",
+            *(f"    {line}" for line in runtime.describe()),
+            "    NotificationTopic: printed here as [notification] lines",
+            "",
+            "  make token | make status | make redrive QUEUE=<DLQ> | make invoke FN=<LogicalId> | Ctrl-C stops",
+            "",
+        ]
+        self.out("\n".join(lines))
+
+    def _wait(self, api: ApiProcess, runtime: LocalRuntime) -> int:
+        def _stop(signum: int, frame: FrameType | None) -> None:
+            self._stop.set()
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        ticks = 0
+        while not self._stop.wait(0.5):
+            if not api.alive:
+                self.say("the API process exited; stopping")
+                return 1
+            ticks += 1
+            if ticks % 4 == 0:  # every 2 s, for `make status`
+                stats = {name: vars(pool.stats) for name, pool in runtime.pools.items()}
+                write_function_stats(self.options.state_dir, stats)
+        return 0

@@ -1,0 +1,124 @@
+"""What `make run` prints: readable lines, no metric blobs, expected outcomes in one line, no interleaving."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from app.domain.errors import InsufficientInventory, ServiceUnavailable
+from infra.local.output import Output
+from infra.local.runtime import bootstrap
+
+RECORD = {
+    "level": "INFO",
+    "location": "handler:12",
+    "message": "order reconciled",
+    "timestamp": "2026-11-30 10:00:00,000+0000",
+    "service": "order-service",
+    "cold_start": False,
+    "correlation_id": "o-1",
+    "orderId": "o-1",
+    "status": "FAILED",
+}
+EMF = {"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "order-service", "Metrics": []}]}, "Orders": 1}
+
+
+def printed(out: Output, *lines: str) -> str:
+    for line in lines:
+        out(line)
+    assert isinstance(out.stream, io.StringIO)
+    return out.stream.getvalue()
+
+
+def test_a_json_record_is_one_line_with_time_function_level_message_and_its_fields() -> None:
+    text = printed(Output(io.StringIO(), fmt="text"), f"[ReconcileOrderFunction] {json.dumps(RECORD)}")
+
+    (line,) = text.splitlines()
+    assert "ReconcileOrderFunction" in line
+    assert "INFO   order reconciled" in line
+    assert "orderId=o-1" in line
+    assert "status=FAILED" in line
+    assert "cid=o-1" in line
+    assert "location" not in line
+    assert "cold_start" not in line
+
+
+def test_an_api_request_is_method_path_status_ms_and_correlation_id() -> None:
+    request = {**RECORD, "message": "request", "method": "POST", "route": "/users", "path": "/users"}
+    request |= {"status": 201, "ms": 12.5, "correlation_id": "c-9"}
+
+    (line,) = printed(Output(io.StringIO(), fmt="text"), f"[ApiFunction] {json.dumps(request)}").splitlines()
+
+    assert "POST /users → 201 (12.5 ms)" in line
+    assert line.endswith("cid=c-9")
+
+
+def test_metric_records_are_hidden_unless_asked_for() -> None:
+    line = f"[ProcessOrderFunction] {json.dumps(EMF)}"
+
+    assert printed(Output(io.StringIO(), fmt="text", metrics=False), line) == ""
+    assert "CloudWatchMetrics" in printed(Output(io.StringIO(), fmt="text", metrics=True), line)
+
+
+def test_log_format_json_keeps_the_records_as_aws_writes_them() -> None:
+    line = f"[ReconcileOrderFunction] {json.dumps(RECORD)}"
+
+    assert printed(Output(io.StringIO(), fmt="json"), line) == line + "\n"
+
+
+def test_concurrent_blocks_never_interleave() -> None:
+    class Recorder(io.StringIO):
+        """Yields the GIL between writes, so unlocked writers would interleave."""
+
+        def write(self, text: str) -> int:
+            for part in text.splitlines(keepends=True):
+                super().write(part)
+                threading.Event().wait(0.0005)
+            return len(text)
+
+    out = Output(Recorder(), fmt="text")
+    blocks = [
+        f"[notification] to u{i} (OrderConfirmed): Order confirmed\n    Total: $25.00\n    end-of-{i}"
+        for i in range(10)
+    ]
+    threads = [threading.Thread(target=out, args=(block,)) for block in blocks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = printed(out).splitlines()
+    for i in range(10):
+        head = next(n for n, line in enumerate(lines) if f"to u{i} " in line)
+        assert lines[head + 1 : head + 3] == ["    Total: $25.00", f"    end-of-{i}"]
+
+
+def _invoke(handler: Any) -> dict[str, Any]:
+    request = {"id": "r-1", "event": {}, "deadline_ms": 2**62, "arn": "arn:aws:lambda:us-east-1:1:function:f"}
+    return bootstrap._invoke(handler, None, request)
+
+
+def test_an_expected_outcome_is_one_line_without_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    def out_of_stock(event: Any, context: Any) -> None:
+        raise InsufficientInventory("only 1 of mug left")
+
+    reply = _invoke(out_of_stock)
+
+    assert reply["error"]["errorType"] == "InsufficientInventory"  # Step Functions still sees the error
+    assert capsys.readouterr().err.splitlines() == ["[OUTCOME] InsufficientInventory: only 1 of mug left"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("bug"), ServiceUnavailable("DynamoDB throttled")])
+def test_an_unexpected_error_keeps_its_traceback(error: Exception, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(event: Any, context: Any) -> None:
+        raise error
+
+    _invoke(broken)
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"[ERROR] {type(error).__name__}")
+    assert "Traceback (most recent call last)" in err

@@ -1,0 +1,142 @@
+"""The state folder: what `make run` keeps across restarts, and a crash never leaves it unloadable."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from infra.local.cloud import LocalCloud
+from infra.local.provision import client, provision
+from infra.local.state import SNAPSHOT, StateStore, mutates
+from infra.local.template import Stack, load_template
+from tests.conftest import Logs
+
+ITEM = {"id": {"S": "ada"}, "name": {"S": "Ada"}}
+
+
+def fresh(local_cloud: LocalCloud) -> Stack:
+    """The local cloud as a restarted `make run` finds it: empty, provisioned from the template."""
+    local_cloud.reset()
+    stack = Stack(load_template(), local_cloud.endpoint)
+    provision(stack)
+    return stack
+
+
+def fill(stack: Stack) -> dict[str, str]:
+    """One of everything the state folder keeps; the queue URLs."""
+    client(stack, "dynamodb").put_item(TableName=stack.name("UsersTable"), Item=ITEM)
+    s3 = client(stack, "s3")
+    s3.put_object(Bucket=stack.name("ImportsBucket"), Key="imports/a b.csv", Body=b"\x00csv", ContentType="text/csv")
+    sqs = client(stack, "sqs")
+    dlq = sqs.get_queue_url(QueueName=stack.name("OrderDeadLetterQueue"))["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=stack.name("OrderQueue"))["QueueUrl"]
+    attributes = {"kind": {"DataType": "String", "StringValue": "poison"}}
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"orderId": "o-dead"}', MessageAttributes=attributes)
+    sqs.send_message(QueueUrl=queue, MessageBody='{"orderId": "o-in-flight"}')
+    sqs.receive_message(QueueUrl=queue, VisibilityTimeout=600)  # in flight when the snapshot is taken
+    client(stack, "secretsmanager").put_secret_value(SecretId=stack.name("JwtSecret"), SecretString="kept-secret")
+    return {"dlq": dlq, "queue": queue}
+
+
+def test_a_snapshot_restores_items_objects_messages_and_secrets(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    fill(stack)
+    StateStore(stack, tmp_path).save()
+
+    stack = fresh(local_cloud)
+    store = StateStore(stack, tmp_path)
+    snapshot = store.load()
+    assert snapshot is not None
+    store.restore(snapshot)
+
+    got = client(stack, "dynamodb").get_item(TableName=stack.name("UsersTable"), Key={"id": ITEM["id"]})
+    assert got["Item"] == ITEM
+    body = client(stack, "s3").get_object(Bucket=stack.name("ImportsBucket"), Key="imports/a b.csv")
+    assert (body["Body"].read(), body["ContentType"]) == (b"\x00csv", "text/csv")
+    sqs = client(stack, "sqs")
+    urls = {k: sqs.get_queue_url(QueueName=stack.name(k))["QueueUrl"] for k in ("OrderDeadLetterQueue", "OrderQueue")}
+    dead = sqs.receive_message(QueueUrl=urls["OrderDeadLetterQueue"], MessageAttributeNames=["All"])["Messages"]
+    assert [(m["Body"], m["MessageAttributes"]["kind"]["StringValue"]) for m in dead] == [
+        ('{"orderId": "o-dead"}', "poison")
+    ]
+    in_flight = sqs.receive_message(QueueUrl=urls["OrderQueue"])["Messages"]
+    assert [m["Body"] for m in in_flight] == ['{"orderId": "o-in-flight"}']  # visible again, not lost
+    secret = client(stack, "secretsmanager").get_secret_value(SecretId=stack.name("JwtSecret"))
+    assert secret["SecretString"] == "kept-secret"
+
+
+def test_a_running_execution_is_started_again_with_its_input(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    sfn = client(stack, "stepfunctions")
+    waits = json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 600, "End": True}}})
+    role = "arn:aws:iam::123456789012:role/local"
+    arn = sfn.create_state_machine(name="waits", definition=waits, roleArn=role)["stateMachineArn"]
+    sfn.start_execution(stateMachineArn=arn, name="o-1", input='{"orderId": "o-1"}')
+    snapshot = StateStore(stack, tmp_path).save()
+    assert [e["name"] for e in snapshot.executions] == ["o-1"]
+
+    stack = fresh(local_cloud)
+    arn = client(stack, "stepfunctions").create_state_machine(name="waits", definition=waits, roleArn=role)[
+        "stateMachineArn"
+    ]
+    store = StateStore(stack, tmp_path)
+    loaded = store.load()
+    assert loaded is not None
+    assert store.resume(loaded) == 1
+
+    (execution,) = client(stack, "stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+    described = client(stack, "stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    assert (described["name"], described["input"], described["status"]) == ("o-1", '{"orderId": "o-1"}', "RUNNING")
+
+
+def test_a_half_written_snapshot_is_never_read(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    fill(stack)
+    StateStore(stack, tmp_path).save()
+    # A crash while the next snapshot was being written: its temporary file is cut short.
+    (tmp_path / f"{SNAPSHOT}.4242.tmp").write_text('{"format": 1, "tables": {"order-service-users-dev": [')
+
+    snapshot = StateStore(stack, tmp_path).load()
+
+    assert snapshot is not None
+    assert snapshot.tables[stack.name("UsersTable")] == [ITEM]
+
+
+def test_an_unreadable_snapshot_is_set_aside_and_the_start_goes_on_empty(tmp_path: Path, logs: Logs) -> None:
+    (tmp_path / SNAPSHOT).write_text('{"format": 1, "tables": {')  # e.g. a disk that filled up
+
+    snapshot = StateStore(Stack(load_template(), "http://127.0.0.1:1"), tmp_path, log=logs).load()
+
+    assert snapshot is None
+    assert not (tmp_path / SNAPSHOT).exists()
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == [f"{SNAPSHOT}.unreadable"]
+    assert any("could not be read" in line for line in logs)
+
+
+def test_only_writes_make_a_snapshot_due() -> None:
+    dynamodb = {"REQUEST_METHOD": "POST"}
+    assert mutates({**dynamodb, "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"})
+    assert not mutates({**dynamodb, "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.Query"})
+    assert not mutates({**dynamodb, "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"})
+    assert mutates({"REQUEST_METHOD": "PUT", "PATH_INFO": "/bucket/key"})
+    assert not mutates({"REQUEST_METHOD": "GET", "PATH_INFO": "/bucket/key"})
+
+
+def test_the_background_saver_writes_soon_after_a_write(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    store = StateStore(stack, tmp_path, interval=0.2).start()
+    local_cloud.observers.append(store.observe)
+    try:
+        client(stack, "dynamodb").put_item(TableName=stack.name("UsersTable"), Item=ITEM)
+        deadline = time.monotonic() + 30
+        while not (tmp_path / SNAPSHOT).exists():
+            assert time.monotonic() < deadline, "no snapshot was written"
+            time.sleep(0.1)
+    finally:
+        local_cloud.observers.remove(store.observe)
+        store.stop()
+    saved = json.loads((tmp_path / SNAPSHOT).read_text())
+    assert saved["tables"][stack.name("UsersTable")] == [ITEM]
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
