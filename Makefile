@@ -95,9 +95,10 @@ test: install browser-deps lint typecheck imports validate  ## every check, then
 check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the unit and API tests
 	$(BIN)/python -m pytest $(PARALLEL) tests/unit tests/api
 
-bench: install  ## cold starts, warm overhead and cost per order vs baselines; writes docs/performance.md
+bench: install  ## cold starts, warm overhead, cost per order, reload and restart times; writes docs/performance.md, docs/devloop.md
 	$(BIN)/python -m infra.bench
 	$(BIN)/python -m infra.bench.import_memory --tracemalloc
+	$(BIN)/python -m infra.bench.devloop
 
 USERS ?= 20
 DURATION ?= 60

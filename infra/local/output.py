@@ -96,6 +96,12 @@ class Output:
             self.stream.write(text + "\n")
             self.stream.flush()
 
+    def block(self, text: str) -> None:
+        """Print text as it is (the banner), under the same lock."""
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
     def format(self, line: str) -> str | None:
         """The text to print for a line, or None when it is hidden."""
         match = _PREFIX.match(line)

@@ -55,17 +55,17 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def wait_healthy(base: str, timeout: float = HEALTH_TIMEOUT) -> bool:
-    """True once GET /health answers (any status: the app is serving)."""
+def wait_healthy(base: str, stop: threading.Event, timeout: float = HEALTH_TIMEOUT) -> bool:
+    """True once GET /health answers (any status: the app is serving); False on timeout or stop."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         try:
             with urllib.request.urlopen(f"{base}/health", timeout=2):  # noqa: S310 - loopback URL we built
                 return True
         except urllib.error.HTTPError:
             return True
         except OSError:
-            time.sleep(0.1)
+            stop.wait(0.1)
     return False
 
 
@@ -84,6 +84,9 @@ class Supervisor:
 
     def run(self) -> int:
         """Start, serve until SIGINT/SIGTERM, stop; the exit code."""
+        # From the first moment: a Ctrl-C during the start stops cleanly too, never with a traceback.
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
         options = self.options
         if not port_free(options.host, options.aws_port):
             self.say(
@@ -131,11 +134,14 @@ class Supervisor:
         try:
             error = api.start()
             base = f"http://{options.host}:{options.port}"
-            if error is not None or not wait_healthy(base):
+            if error is not None or not wait_healthy(base, self._stop):
+                if self._stop.is_set():
+                    return 0
                 self.say(f"the API did not start: {error or 'no answer on /health'}")
                 return 1
             self._banner(base, cloud, runtime)
-            runtime.warm()
+            if not self._stop.is_set():
+                runtime.warm()
             if options.reload:
                 reloader = self._reloader(api, runtime, stack).start()
             return self._wait(api, runtime)
@@ -174,14 +180,12 @@ class Supervisor:
             "  make token | make status | make redrive QUEUE=<DLQ> | make invoke FN=<LogicalId> | Ctrl-C stops",
             "",
         ]
-        self.out("\n".join(lines))
+        self.out.block("\n".join(lines))
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._stop.set()
 
     def _wait(self, api: ApiProcess, runtime: LocalRuntime) -> int:
-        def _stop(signum: int, frame: FrameType | None) -> None:
-            self._stop.set()
-
-        signal.signal(signal.SIGINT, _stop)
-        signal.signal(signal.SIGTERM, _stop)
         ticks = 0
         while not self._stop.wait(0.5):
             if not api.alive:

@@ -248,3 +248,14 @@ def test_a_broken_save_keeps_serving_and_the_fix_reloads(editing: DevRun, projec
     health.write_text(good.replace('"status": "', '"status": "fixed-'))
     editing.wait_for_line("→ reloaded ApiFunction", after=mark)
     assert httpx.get(f"{editing.base}/health", timeout=30).json()["status"].startswith("fixed-")
+
+
+def test_ctrl_c_during_the_start_stops_cleanly(tmp_path: Path) -> None:
+    run = DevRun(tmp_path)
+    run.wait_for_line("provisioned")
+
+    code = run.stop()
+
+    assert code == 0, run.output()[-3000:]
+    assert "Traceback" not in run.output()
+    assert "stopped; saved" in run.output()

@@ -30,6 +30,7 @@ class LocalRuntime:
         retry_delay_seconds: int = 2,
         concurrency: int = 2,
         debug: str | None = None,
+        debug_port: int = DEBUG_PORT,
     ) -> None:
         self.stack = stack
         self.log = log
@@ -37,7 +38,7 @@ class LocalRuntime:
         if debug is not None and debug not in self.functions:
             raise KeyError(f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(self.functions))}")
         self.pools = {
-            k: FunctionPool(spec, log, concurrency, DEBUG_PORT if k == debug else None)
+            k: FunctionPool(spec, log, concurrency, debug_port if k == debug else None)
             for k, spec in self.functions.items()
         }
         self.services = Services(stack, self.invoke, log, poll_seconds, retry_delay_seconds)
