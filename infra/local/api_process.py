@@ -130,8 +130,18 @@ class ApiProcess:
 
     @property
     def alive(self) -> bool:
-        """True while the serving process runs."""
-        return self._current is not None and self._current.process.poll() is None
+        """True while the serving process runs (or while none has started yet: nothing to restart)."""
+        return self._current is None or self._current.process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        """How the serving process ended, if it did."""
+        return None if self._current is None else self._current.process.poll()
+
+    @property
+    def pid(self) -> int | None:
+        """The serving process's id."""
+        return None if self._current is None else self._current.process.pid
 
     def stop(self) -> None:
         """Stop serving and close the socket."""

@@ -23,8 +23,8 @@ _QUEUE_ATTRIBUTES = (
 )
 
 
-def client(stack: Stack, service: str) -> Any:
-    """A boto3 client for the local endpoint."""
+def client(stack: Stack, service: str, app_id: str = TOOLING_APP_ID) -> Any:
+    """A boto3 client for the local endpoint (its calls attributed to `app_id`: the tooling, or a function)."""
     factory: Any = boto3.client
     return factory(
         service,
@@ -33,7 +33,7 @@ def client(stack: Stack, service: str) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         # Explicit, so a function's AWS_SDK_UA_APP_ID in the environment never attributes tooling calls to it.
-        config=Config(user_agent_appid=TOOLING_APP_ID),  # type: ignore[call-arg]  # stubs predate the field
+        config=Config(user_agent_appid=app_id),  # type: ignore[call-arg]  # stubs predate the field
     )
 
 

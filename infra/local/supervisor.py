@@ -187,10 +187,15 @@ class Supervisor:
 
     def _wait(self, api: ApiProcess, runtime: LocalRuntime) -> int:
         ticks = 0
+        given_up: int | None = None  # the dead API process a restart failed for: a save retries, not a loop
         while not self._stop.wait(0.5):
-            if not api.alive:
-                self.say("the API process exited; stopping")
-                return 1
+            if not api.alive and api.pid != given_up:
+                # As Lambda replaces a crashed environment: the stack and its data stay up.
+                self.say(f"the API process exited (code {api.exit_code}); starting a new one")
+                error = api.reload()
+                if error is not None:
+                    given_up = api.pid
+                    self.say(f"the API could not restart: {error}; save a fix, or Ctrl-C")
             ticks += 1
             if ticks % 4 == 0:  # every 2 s, for `make status`
                 stats = {name: vars(pool.stats) for name, pool in runtime.pools.items()}

@@ -259,3 +259,40 @@ def test_ctrl_c_during_the_start_stops_cleanly(tmp_path: Path) -> None:
     assert code == 0, run.output()[-3000:]
     assert "Traceback" not in run.output()
     assert "stopped; saved" in run.output()
+
+
+def api_process(run: DevRun) -> int:
+    """The pid of the API process `make run` started (its child, in a session of its own)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"infra.local.api_server" in command and parent == run.process.pid:
+            return int(entry.name)
+    raise AssertionError("no API process")
+
+
+@pytest.mark.slow
+def test_a_dead_api_process_is_restarted_and_the_data_stays(tmp_path: Path) -> None:
+    run = DevRun(tmp_path).ready()
+    try:
+        token = run.token()
+        assert create_user(run, token).status_code == 201
+        os.kill(api_process(run), signal.SIGKILL)
+
+        run.wait_for_line("the API process exited")
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            try:
+                if get_user(run, token).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, run.output()[-3000:]
+            time.sleep(0.2)
+    finally:
+        assert run.stop() == 0

@@ -80,3 +80,18 @@ def charge(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def unmarshallable(event: Any, context: Any) -> set[int]:
     return {1, 2}
+
+
+def flaky(event: Any, context: Any) -> None:
+    """Reports each attempt; fails while the event says so (`failures`: how many attempts fail)."""
+    detail = event.get("detail", {})
+    marker = detail.get("marker")
+    attempt = 1
+    if marker:  # attempts counted on disk: each retry may land on another worker process
+        with open(marker, "a+") as tally:
+            tally.write("x")
+            tally.seek(0)
+            attempt = len(tally.read())
+    _report(context.function_name, {"attempt": attempt, "id": event.get("id")})
+    if attempt <= int(detail.get("failures", 0)):
+        raise ValueError(f"attempt {attempt} fails")

@@ -14,6 +14,25 @@ DEFAULT_MEMORY = 128
 
 
 @dataclass(frozen=True)
+class AsyncConfig:
+    """What Lambda does with the function's failed asynchronous invocations (its EventInvokeConfig)."""
+
+    retries: int = 2  # Lambda's default: two retries after the first attempt
+    max_event_age: int = 21600  # six hours, the default and the maximum
+    on_failure: str | None = None  # the ARN of an SQS on-failure destination
+
+    @classmethod
+    def of(cls, config: dict[str, Any]) -> AsyncConfig:
+        """From a resolved EventInvokeConfig."""
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {})
+        return cls(
+            retries=int(config.get("MaximumRetryAttempts", 2)),
+            max_event_age=int(config.get("MaximumEventAgeInSeconds", 21600)),
+            on_failure=str(destination["Destination"]) if destination.get("Destination") else None,
+        )
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One function of the template, resolved."""
 
@@ -25,6 +44,7 @@ class FunctionSpec:
     memory: int
     env: dict[str, str] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    asynchronous: AsyncConfig = field(default_factory=AsyncConfig)
 
 
 def discover(stack: Stack) -> dict[str, FunctionSpec]:
@@ -57,6 +77,7 @@ def spec_of(stack: Stack, logical_id: str) -> FunctionSpec:
         memory=memory,
         env=env,
         events=dict(props.get("Events", {})),
+        asynchronous=AsyncConfig.of(stack.resolve(merged.get("EventInvokeConfig", {}))),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,13 @@ from typing import Any, Protocol
 
 from infra.local.provision import client
 from infra.local.runtime.functions import FunctionSpec
+from infra.local.runtime.sources.asynchronous import (
+    EVENT_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    GiveUp,
+    expired,
+    give_up,
+)
 from infra.local.runtime.worker import Invocation, LogSink
 from infra.local.template import ACCOUNT_ID, Stack
 
@@ -80,15 +88,12 @@ def guarded(services: Services, description: str, stop: threading.Event, step: C
             stop.wait(1)
 
 
-# Lambda retries a failed asynchronous invocation twice before discarding it.
-ASYNC_ATTEMPTS = 3
-
-
 class AsyncQueueSource(ABC):
     """A runtime-owned queue whose messages become asynchronous invocations of one function.
 
     Subclasses set `services`, `fn`, `queue_name`, `queue_url`, `description`, `sqs` and implement
-    `invoke(message) -> bool`; delivery retries later on error and drops after ASYNC_ATTEMPTS.
+    `events_of(message)`. A failed event is retried later, as the function's EventInvokeConfig says
+    (MaximumRetryAttempts, MaximumEventAgeInSeconds), then goes to its on-failure destination.
     """
 
     services: Services
@@ -97,7 +102,6 @@ class AsyncQueueSource(ABC):
     queue_url: str
     description: str
     sqs: Any
-    kind = "event"
 
     def create_queue(self) -> str:
         """Create the queue (visibility a little over the function's timeout); return its ARN."""
@@ -107,8 +111,8 @@ class AsyncQueueSource(ABC):
         return str(attributes["Attributes"]["QueueArn"])
 
     @abstractmethod
-    def invoke(self, message: dict[str, Any]) -> bool:
-        """Invoke the function for one queue message; True when every invocation succeeded."""
+    def events_of(self, message: dict[str, Any]) -> list[Any]:
+        """The invocation events one queue message carries."""
 
     def run(self, stop: threading.Event) -> None:
         """Deliver each message as an asynchronous invocation until stopped."""
@@ -120,22 +124,28 @@ class AsyncQueueSource(ABC):
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=self.services.poll_seconds,
-            AttributeNames=["ApproximateReceiveCount"],
+            AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
         )
         for message in response.get("Messages", []):
             self.deliver(message)
 
     def deliver(self, message: dict[str, Any]) -> None:
-        """Invoke; on error retry later, as Lambda's asynchronous invocation does, then drop."""
-        ok = self.invoke(message)
-        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-        if ok or attempts >= ASYNC_ATTEMPTS:
-            if not ok:
-                self.services.log(f"[{self.fn.logical_id}] {self.kind} dropped after {attempts} attempts")
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            return
-        self.sqs.change_message_visibility(
-            QueueUrl=self.queue_url,
-            ReceiptHandle=message["ReceiptHandle"],
-            VisibilityTimeout=self.services.retry_delay_seconds * attempts,
-        )
+        """Invoke; on error retry later, as Lambda's asynchronous invocation does, then give up."""
+        events = self.events_of(message)
+        failed = [(e, outcome) for e in events if not (outcome := self.services.invoke(self.fn.logical_id, e)).ok]
+        attributes = message.get("Attributes", {})
+        attempts = int(attributes.get("ApproximateReceiveCount", "1"))
+        sent_ms = int(attributes.get("SentTimestamp", time.time() * 1000))
+        if failed:
+            if expired(self.fn, sent_ms, int(time.time() * 1000)):
+                give_up(self.services, self.fn, failed, GiveUp(EVENT_AGE_EXCEEDED, attempts))
+            elif attempts <= self.fn.asynchronous.retries:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self.services.retry_delay_seconds * attempts,
+                )
+                return
+            else:
+                give_up(self.services, self.fn, failed, GiveUp(RETRIES_EXHAUSTED, attempts))
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

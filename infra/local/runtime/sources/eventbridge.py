@@ -50,9 +50,9 @@ class RuleSource(AsyncQueueSource):
             Rule=self.rule["Name"], EventBusName=self.rule["EventBusName"], Targets=[target, *self.other_targets]
         )
 
-    def invoke(self, message: dict[str, Any]) -> bool:
+    def events_of(self, message: dict[str, Any]) -> list[Any]:
         """One invocation with the event in its EventBridge envelope."""
-        return self.services.invoke(self.fn.logical_id, self.event_of(message["Body"])).ok
+        return [self.event_of(message["Body"])]
 
     def event_of(self, body: str) -> Any:
         """The standard envelope, or the target's own input when the template transforms it."""

@@ -25,8 +25,6 @@ _NOTIFICATION_KEYS = (
 class S3Source(AsyncQueueSource):
     """One `S3` event of one function: the bucket's notification, through a runtime queue."""
 
-    kind = "S3 event"
-
     def __init__(self, services: Services, fn: FunctionSpec, name: str, props: dict[str, Any]) -> None:
         resolved = services.stack.resolve(props)
         events = resolved["Events"]
@@ -53,13 +51,12 @@ class S3Source(AsyncQueueSource):
         config["QueueConfigurations"] = [*config.get("QueueConfigurations", []), queue]
         s3.put_bucket_notification_configuration(Bucket=self.bucket, NotificationConfiguration=config)
 
-    def invoke(self, message: dict[str, Any]) -> bool:
+    def events_of(self, message: dict[str, Any]) -> list[Any]:
         """One invocation per record, in the standard S3 event shape."""
         body = json.loads(message["Body"])
         records = body.get("Records", []) if isinstance(body, dict) else []
         # S3 sends one s3:TestEvent (no Records) when the configuration is saved: nothing to deliver.
-        region = self.services.stack.region
-        return all(self.services.invoke(self.fn.logical_id, s3_event(r, region)).ok for r in records)
+        return [s3_event(r, self.services.stack.region) for r in records]
 
 
 def s3_sources(services: Services, fn: FunctionSpec, name: str, props: dict[str, Any]) -> list[Source]:

@@ -10,6 +10,7 @@ from typing import Any
 from infra.local.runtime.cron import next_fire, validate
 from infra.local.runtime.events import scheduled_event
 from infra.local.runtime.functions import FunctionSpec
+from infra.local.runtime.sources.asynchronous import RETRIES_EXHAUSTED, GiveUp, give_up
 from infra.local.runtime.sources.base import Services, Source
 from infra.local.runtime.worker import Invocation
 from infra.local.template import ACCOUNT_ID
@@ -52,7 +53,18 @@ class ScheduleSource:
             due = next_fire(self.expression, now)
             if stop.wait((due - now).total_seconds()):
                 return
-            self.fire()
+            self.fire_async(stop)
+
+    def fire_async(self, stop: threading.Event) -> None:
+        """Fire as the scheduler does, asynchronously: failed attempts are retried, then given up."""
+        event, retries = self.event(), self.fn.asynchronous.retries
+        for attempt in range(1, retries + 2):
+            outcome = self.services.invoke(self.fn.logical_id, event)
+            if outcome.ok:
+                return
+            if attempt <= retries and stop.wait(self.services.retry_delay_seconds * attempt):
+                return  # stopping: the next start's schedule fires it again
+        give_up(self.services, self.fn, [(event, outcome)], GiveUp(RETRIES_EXHAUSTED, retries + 1))
 
 
 def function_schedule_sources(services: Services, fn: FunctionSpec, name: str, props: dict[str, Any]) -> list[Source]:
