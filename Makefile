@@ -28,8 +28,9 @@ install: $(VENV)/.synced  ## create the virtualenv and install the locked depend
 RELOAD ?= 1
 FRESH ?=
 DEBUG ?=
-run: install  ## start everything (RELOAD=0 no reload on save, FRESH=1 empty state, DEBUG=<LogicalId> debugpy)
-	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) \
+API ?= uvicorn
+run: install  ## start everything (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda: the Lambda path)
+	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) --api $(API) \
 		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)")
 
 reset: install  ## start `make run` with empty state (same as FRESH=1)

@@ -10,7 +10,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
+from infra.local.api_gateway import LambdaGateway
 from infra.local.api_process import ApiProcess, PortBusy, listen
 from infra.local.cloud import LocalCloud
 from infra.local.env import function_env
@@ -42,6 +44,38 @@ class RunOptions:
     fresh: bool = False
     debug: str | None = None
     state_dir: Path = STATE_DIR
+    api: str = "uvicorn"  # or "lambda": through the authorizer and the API function's Lambda handler
+
+
+class ApiServer(Protocol):
+    """What serves the API locally: uvicorn in a process, or the HTTP API's Lambda path."""
+
+    @property
+    def alive(self) -> bool:
+        """True while it serves."""
+        ...
+
+    @property
+    def pid(self) -> int | None:
+        """The serving process, if it is one."""
+        ...
+
+    @property
+    def exit_code(self) -> int | None:
+        """How the serving process ended, if it did."""
+        ...
+
+    def start(self) -> str | None:
+        """Start serving; an error line when the app does not import."""
+        ...
+
+    def reload(self) -> str | None:
+        """Serve the code as it is now."""
+        ...
+
+    def stop(self) -> None:
+        """Stop serving."""
+        ...
 
 
 def port_free(host: str, port: int) -> bool:
@@ -127,8 +161,7 @@ class Supervisor:
             self.say("no saved state: seeded the demo catalog")
         cloud.observers.append(store.observe)
         store.start()
-        env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
-        api = ApiProcess(sock, {**base_env(), **env}, self.out)
+        api = self._api(sock, stack, runtime, cloud)
         notifications = NotificationPrinter(stack, log=self.out).start()
         reloader: Reloader | None = None
         try:
@@ -155,9 +188,17 @@ class Supervisor:
             api.stop()
             self.say(f"stopped; saved {saved.summary()} to {options.state_dir.name}/ (FRESH=1 starts empty)")
 
-    def _reloader(self, api: ApiProcess, runtime: LocalRuntime, stack: Stack) -> Reloader:
+    def _api(self, sock: socket.socket, stack: Stack, runtime: LocalRuntime, cloud: LocalCloud) -> ApiServer:
+        if self.options.api == "lambda":
+            return LambdaGateway(sock, stack, runtime.pools, self.out)
+        env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
+        return ApiProcess(sock, {**base_env(), **env}, self.out)
+
+    def _reloader(self, api: ApiServer, runtime: LocalRuntime, stack: Stack) -> Reloader:
         def targets() -> dict[str, Reloadable]:
-            # The API is served by uvicorn: its entry replaces the ApiFunction pool (used only by `make invoke`).
+            if not isinstance(api, ApiProcess):
+                return dict(runtime.pools)  # the Lambda path: ApiFunction's own warm workers
+            # Under uvicorn, its process replaces the ApiFunction pool (used only by `make invoke`).
             return {**runtime.pools, API_FUNCTION: api}
 
         changes = InfraChanges(stack, runtime.refresh_state_machines, self.out)
@@ -172,6 +213,7 @@ class Supervisor:
             f"  Local AWS  {cloud.endpoint}",
             f"  State      {self.options.state_dir.name}/ (kept across restarts; FRESH=1 starts empty)",
             f"  Reload     {'on: save a file under app/ or workers/' if self.options.reload else 'off (RELOAD=0)'}",
+            f"  API path   {self._api_path()}",
             "",
             "  Functions (event-driven, each in its own warm process):",
             *(f"    {line}" for line in runtime.describe()),
@@ -185,7 +227,12 @@ class Supervisor:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._stop.set()
 
-    def _wait(self, api: ApiProcess, runtime: LocalRuntime) -> int:
+    def _api_path(self) -> str:
+        if self.options.api == "lambda":
+            return "API=lambda: AuthorizerFunction, then ApiFunction's Lambda handler (Mangum), per request"
+        return "uvicorn (API=lambda runs each request through the authorizer and Mangum)"
+
+    def _wait(self, api: ApiServer, runtime: LocalRuntime) -> int:
         ticks = 0
         given_up: int | None = None  # the dead API process a restart failed for: a save retries, not a loop
         while not self._stop.wait(0.5):

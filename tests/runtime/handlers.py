@@ -30,7 +30,7 @@ def echo(event: Any, context: Any) -> dict[str, Any]:
     _calls["echo"] += 1
     if isinstance(event, dict) and event.get("raise"):
         raise ValueError(event["raise"])
-    print("echo handler says hi")
+    context.log("echo handler says hi\n")
     return {
         "event": event,
         "calls": _calls["echo"],
@@ -42,6 +42,7 @@ def echo(event: Any, context: Any) -> dict[str, Any]:
         "arn": context.invoked_function_arn,
         "memory": context.memory_limit_in_mb,
         "remaining": context.get_remaining_time_in_millis(),
+        "context": sorted(k for k in vars(context) if not k.startswith("_")),
     }
 
 

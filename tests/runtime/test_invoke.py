@@ -23,6 +23,19 @@ def test_direct_invoke_gives_context_environment_and_prefixed_logs(
     assert result["request_id"] == first.request_id
     assert result["memory"] == "512"
     assert 0 < result["remaining"] <= 5000
+    # The attributes of awslambdaric's LambdaContext (context.log wrote the line asserted below).
+    assert result["context"] == [
+        "aws_request_id",
+        "client_context",
+        "function_name",
+        "function_version",
+        "identity",
+        "invoked_function_arn",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+        "tenant_id",
+    ]
     # Warm: the same process and module state serve the next invocation.
     assert (second.result["pid"], second.result["calls"]) == (result["pid"], 2)
     assert "[ProbeEcho] echo handler says hi" in logs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 
@@ -10,7 +11,7 @@ from infra.local.provision import client
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.sources.sqs import failed_ids
 from infra.local.template import Stack
-from tests.runtime.conftest import queue_depth, results
+from tests.runtime.conftest import no_more_results, queue_depth, results
 
 
 def test_window_gathers_a_batch_and_batch_size_caps_it(rt: LocalRuntime, rt_stack: Stack) -> None:
@@ -108,3 +109,31 @@ def test_batch_item_failures_follow_lambdas_rules() -> None:
     assert failed_ids({"batchItemFailures": [{"itemIdentifier": ""}]}, ids) is None
     assert failed_ids({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, ids) is None
     assert failed_ids({"batchItemFailures": [{"id": "a"}]}, ids) is None
+
+
+def test_filter_criteria_deliver_only_matching_messages_and_delete_the_rest(rt: LocalRuntime, rt_stack: Stack) -> None:
+    sqs = client(rt_stack, "sqs")
+    url = rt_stack.ref("FilteredQueue")
+    bodies = [
+        json.dumps({"kind": "wanted", "amount": 42}),
+        json.dumps({"kind": "wanted", "amount": 3}),  # fails the numeric condition
+        json.dumps({"kind": "other", "amount": 42}),
+        "urgent: call back",  # plain text, matched by the prefix filter
+        "not urgent",
+    ]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    delivered: list[str] = []
+    while len(delivered) < 2:  # in one batch or two
+        delivered += [r["body"] for report in results(rt_stack, 1) for r in report["event"]["Records"]]
+    no_more_results(rt_stack, wait=3)
+
+    delivered.sort()
+    assert delivered == sorted([bodies[0], bodies[3]])
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    # Filtered-out messages are gone, not waiting to be redelivered.
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == (
+        "0",
+        "0",
+    )

@@ -36,11 +36,17 @@ class LambdaContext:
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         self.identity = None
         self.client_context = None
+        self.tenant_id = None  # set by Lambda only for functions in tenant isolation mode
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's Timeout."""
         return max(0, self._deadline_ms - int(time.time() * 1000))
+
+    def log(self, message: str) -> None:
+        """Write to the function's log, as `context.log` does in the Python runtime."""
+        sys.stdout.write(message)
+        sys.stdout.flush()
 
 
 def error_of(exc: BaseException, error_type: str | None = None) -> dict[str, Any]:

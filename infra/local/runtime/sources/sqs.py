@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 from typing import Any
 
-from infra.local.runtime.events import sqs_event
+from infra.local.runtime.events import sqs_event, sqs_record
 from infra.local.runtime.functions import FunctionSpec
 from infra.local.runtime.sources.base import Services, Source, guarded
 from infra.local.runtime.worker import Invocation
@@ -30,6 +32,7 @@ class SqsSource:
         self.batch_size = int(resolved.get("BatchSize", 10))
         self.window = float(resolved.get("MaximumBatchingWindowInSeconds", 0))
         self.report_failures = "ReportBatchItemFailures" in resolved.get("FunctionResponseTypes", [])
+        self.filters = [json.loads(f["Pattern"]) for f in resolved.get("FilterCriteria", {}).get("Filters", [])]
         self.description = f"{fn.logical_id}.{name}: SQS {self.queue_arn.rsplit(':', 1)[-1]}"
         self.sqs = services.client("sqs")
 
@@ -71,11 +74,35 @@ class SqsSource:
         return list({m["MessageId"]: m for m in batch}.values())
 
     def deliver(self, batch: list[dict[str, Any]]) -> None:
-        """Invoke the function; delete what succeeded and leave the rest for redelivery."""
-        event = sqs_event(batch, self.queue_arn, self.services.stack.region)
+        """Invoke the function; delete what succeeded and leave the rest for redelivery.
+
+        Messages that match none of the mapping's FilterCriteria are deleted without an invocation, as
+        Lambda does.
+        """
+        wanted = [m for m in batch if self.matches(m)]
+        self._delete([m for m in batch if m not in wanted])
+        if not wanted:
+            return
+        event = sqs_event(wanted, self.queue_arn, self.services.stack.region)
         outcome = self.services.invoke(self.fn.logical_id, event)
-        done = self.succeeded(outcome, [m["MessageId"] for m in batch])
-        receipts = [m["ReceiptHandle"] for m in batch if m["MessageId"] in done]
+        done = self.succeeded(outcome, [m["MessageId"] for m in wanted])
+        self._delete([m for m in wanted if m["MessageId"] in done])
+
+    def matches(self, message: dict[str, Any]) -> bool:
+        """True when the mapping has no filter or one of its patterns matches the record."""
+        if not self.filters:
+            return True
+        # moto's EventBridge matcher: the same pattern language (prefix, numeric, exists, anything-but...).
+        from moto.events.models import EventPattern
+
+        record: Any = sqs_record(message, self.queue_arn, self.services.stack.region)
+        # A JSON body is matched by its fields; a plain-text one as a string.
+        with contextlib.suppress(ValueError):
+            record["body"] = json.loads(record["body"])
+        return any(EventPattern(None, pattern).matches_event(record) for pattern in self.filters)
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        receipts = [m["ReceiptHandle"] for m in messages]
         for start in range(0, len(receipts), 10):
             entries = [{"Id": str(i), "ReceiptHandle": r} for i, r in enumerate(receipts[start : start + 10])]
             self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
