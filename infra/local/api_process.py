@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import IO
 
 from infra.local.paths import PROJECT_ROOT
@@ -17,6 +18,8 @@ from infra.local.runtime.worker import LogSink
 
 SOURCE = "ApiFunction"
 START_TIMEOUT = 60
+# After a reload the old process stops accepting, then has this long to read what it already accepted.
+HAND_OVER = 3.0  # generous: a loaded laptop may take a while to read a request it accepted
 
 
 class PortBusy(Exception):
@@ -77,8 +80,12 @@ class _Child:
         self.modules.update(hello.get("modules", ()))
         return None
 
-    def stop(self, timeout: float = 30) -> None:
-        """SIGTERM: uvicorn stops accepting and finishes the requests in flight; killed after `timeout`."""
+    def stop(self, timeout: float = 30, hand_over: float = 0.0) -> None:
+        """Stop accepting, wait `hand_over` seconds for accepted connections' requests, then SIGTERM:
+        uvicorn finishes the requests in flight; killed after `timeout`."""
+        if self.process.poll() is None and hand_over:
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(hand_over)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
@@ -117,7 +124,7 @@ class ApiProcess:
             old, self._current = self._current, candidate
         if old is not None:
             # The old process drains its requests in the background: the new code answers meanwhile.
-            retire = threading.Thread(target=old.stop, name="api-retire", daemon=True)
+            retire = threading.Thread(target=old.stop, kwargs={"hand_over": HAND_OVER}, name="api-retire", daemon=True)
             retire.start()
             self._retiring.append(retire)
         return None

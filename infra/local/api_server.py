@@ -6,13 +6,36 @@ the old one finishes its requests: no connection is refused in between.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 from typing import Any
 
+import uvicorn
+
 from infra.local.runtime.bootstrap import ModuleReport, error_of, where
+
+
+class HandOverServer(uvicorn.Server):
+    """uvicorn that, on SIGUSR1, stops accepting while it keeps serving what it already accepted.
+
+    During a reload two processes accept on the shared socket. A connection the old one accepted but
+    had not read yet would be closed by uvicorn's shutdown as idle; so the old process first stops
+    accepting (SIGUSR1), and only after a grace period gets SIGTERM and finishes its requests.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then listen for SIGUSR1."""
+        await super().startup(sockets)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.stop_accepting)
+
+    def stop_accepting(self) -> None:
+        """Close this process's listeners; the shared socket stays open in the new process."""
+        for server in self.servers:
+            server.close()
 
 
 def _report(reply_fd: int, message: dict[str, Any]) -> None:
@@ -30,11 +53,9 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - any import failure is reported as one line, the old code serves on
         _report(reply_fd, {"error": {**error_of(exc), "where": where(exc)}})
         return 1
-    import uvicorn
-
     _report(reply_fd, {"ready": True, "modules": ModuleReport().new()})
     config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning", timeout_graceful_shutdown=30)
-    uvicorn.Server(config).run(sockets=[socket.socket(fileno=sock_fd)])
+    HandOverServer(config).run(sockets=[socket.socket(fileno=sock_fd)])
     return 0
 
 

@@ -96,3 +96,8 @@ def flaky(event: Any, context: Any) -> None:
     _report(context.function_name, {"attempt": attempt, "id": event.get("id")})
     if attempt <= int(detail.get("failures", 0)):
         raise ValueError(f"attempt {attempt} fails")
+
+
+def poison(event: Any, context: Any) -> None:
+    """Fails on every event."""
+    raise RuntimeError("cannot process this event")

@@ -4,6 +4,7 @@ on-failure destination with the event and the error, never silently dropped."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from infra.local.provision import client
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.sources.base import AsyncQueueSource
+from infra.local.runtime.sources.schedule import ScheduleSource
 from infra.local.template import Stack
 from tests.conftest import Logs
 from tests.runtime.conftest import TEMPLATE, no_more_results, results
@@ -98,4 +100,32 @@ def test_an_event_older_than_its_maximum_age_is_not_retried(rt_stack: Stack, log
     assert (record["requestContext"]["condition"], record["requestContext"]["approximateInvokeCount"]) == (
         "EventAgeExceeded",
         1,
+    )
+
+
+def test_a_poison_s3_event_reaches_the_on_failure_destination(rt: LocalRuntime, rt_stack: Stack) -> None:
+    client(rt_stack, "s3").put_object(Bucket=rt_stack.name("UploadsBucket"), Key="in/poison.csv", Body=b"x")
+
+    (record,) = destination_records(rt_stack, 1)
+
+    assert record["requestContext"]["functionArn"].endswith(f":function:{rt_stack.name('ProbePoison')}:$LATEST")
+    assert record["requestContext"]["approximateInvokeCount"] == 1  # MaximumRetryAttempts: 0
+    assert record["requestPayload"]["Records"][0]["s3"]["object"]["key"] == "in/poison.csv"
+    assert record["responsePayload"]["errorType"] == "RuntimeError"
+
+
+def test_a_failing_schedule_reaches_the_on_failure_destination(rt_stack: Stack, logs: Logs) -> None:
+    runtime = LocalRuntime(rt_stack, template_dir=TEMPLATE.parent, log=logs, poll_seconds=1, retry_delay_seconds=1)
+    poison = runtime.functions["ProbePoison"]
+    (schedule,) = [s for s in runtime._build_sources() if isinstance(s, ScheduleSource) and s.fn is poison]
+    try:
+        schedule.fire_async(threading.Event())  # as the clock fires it
+    finally:
+        runtime.pools["ProbePoison"].close()
+
+    (record,) = destination_records(rt_stack, 1)
+    assert record["requestPayload"]["detail-type"] == "Scheduled Event"
+    assert (record["requestContext"]["condition"], record["responsePayload"]["errorType"]) == (
+        "RetriesExhausted",
+        "RuntimeError",
     )

@@ -58,29 +58,28 @@ class OrderWorld:
         self.continuations = RecordingContinuations()
         self.database = FakeProbe("dynamodb")
         # The service's own composition root, with every AWS adapter replaced by a fake (mypy checks each).
-        self.container = bootstrap(
-            Settings(_env_file=None, cursor_signing_key="k" * 32),
-            Ports(
-                users=self.users,
-                user_events=self.user_events,
-                products=self.products,
-                orders=self.orders,
-                inventory=self.inventory,
-                payments=self.payments,
-                order_queue=self.queue,
-                workflow=self.starter,
-                order_events=self.events,
-                notifications=self.notifications,
-                analytics=self.analytics,
-                stock=InMemoryStockWatch(self.products),
-                imports=self.imports,
-                import_store=self.bucket,
-                continuations=self.continuations,
-                token_keys=SecretKeys(StaticSecret(SECRET)),
-                health_probes=([self.database], []),
-                clock=self.clock,
-            ),
+        self.settings = Settings(_env_file=None, cursor_signing_key="k" * 32)
+        self.ports = Ports(
+            users=self.users,
+            user_events=self.user_events,
+            products=self.products,
+            orders=self.orders,
+            inventory=self.inventory,
+            payments=self.payments,
+            order_queue=self.queue,
+            workflow=self.starter,
+            order_events=self.events,
+            notifications=self.notifications,
+            analytics=self.analytics,
+            stock=InMemoryStockWatch(self.products),
+            imports=self.imports,
+            import_store=self.bucket,
+            continuations=self.continuations,
+            token_keys=SecretKeys(StaticSecret(SECRET)),
+            health_probes=([self.database], []),
+            clock=self.clock,
         )
+        self.container = bootstrap(self.settings, self.ports)
         self.catalog = self.container.catalog
         self.order_service = self.container.orders
         self.order_dispatcher = self.container.order_dispatcher

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import importlib
 from typing import Any
 
 import pytest
@@ -13,40 +11,15 @@ from hypothesis import strategies as st
 import workers.order_workflow
 from app.domain.auth import Principal
 from app.domain.errors import ServiceUnavailable, ValidationError
-from app.domain.orders import FINAL, OrderStatus
+from app.domain.orders import OrderStatus
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
-from infra.local.template import load_template
 from tests.support.order_world import AslExecution, OrderWorld, Task
-
-PRODUCTS = ("mug", "tea", "pen")
-
-
-@functools.cache
-def wired_handlers() -> dict[str, Any]:
-    """Substitution name -> the handler function the template wires it to."""
-    template = load_template()
-    props = template["Resources"]["OrderWorkflow"]["Properties"]
-    wired: dict[str, Any] = {}
-    for name, ref in props["DefinitionSubstitutions"].items():
-        target = ref["Fn::GetAtt"]
-        logical = target[0] if isinstance(target, list) else target.split(".")[0]
-        path = template["Resources"][logical]["Properties"]["ImageConfig"]["Command"][0]
-        module, _, attr = path.rpartition(".")
-        wired[name] = getattr(importlib.import_module(module), attr)
-    return wired
+from tests.support.shop import PRODUCTS, Shop, action, exercise, wired_tasks
 
 
 def task_handlers(world: OrderWorld, duplicate: bool = False) -> dict[str, Task]:
-    """The wired handlers (each run twice if `duplicate`, as a re-delivered task would be)."""
-
-    def bind(handler: Any) -> Task:
-        def call(data: dict[str, Any]) -> Any:
-            result = handler(data, None)
-            return handler(data, None) if duplicate else result
-
-        return call
-
-    return {name: bind(handler) for name, handler in wired_handlers().items()}
+    """The wired handlers (the world is reached through the patched `services`)."""
+    return wired_tasks(duplicate)
 
 
 @pytest.fixture
@@ -174,69 +147,10 @@ def test_mark_order_failed_without_error_uses_unknown(world: OrderWorld) -> None
 
 # ---------------------------------------------------------------- invariants
 
-line = st.tuples(st.sampled_from(PRODUCTS), st.integers(1, 3))
-action = st.one_of(
-    st.tuples(st.just("restock"), st.sampled_from(PRODUCTS), st.integers(1, 4)),
-    st.tuples(st.just("place"), st.lists(line, min_size=1, max_size=3, unique_by=lambda x: x[0]), st.booleans()),
-    st.tuples(st.just("cancel"), st.integers(0, 20)),
-    st.tuples(st.just("step"), st.integers(0, 20), st.booleans()),
-    st.tuples(st.just("reprice"), st.sampled_from(PRODUCTS)),
-    st.tuples(st.just("commit_fault"), st.booleans()),
-)
-
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(action, max_size=40))
 def test_stock_and_money_invariants(actions: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
     world = OrderWorld()
     monkeypatch.setattr(workers.order_workflow, "services", lambda: world.container)
-    owner = world.add_user("u1")
-    for pid in PRODUCTS:
-        world.catalog.put(pid, pid, 100, "USD")
-    executions: list[AslExecution] = []
-
-    def advance(i: int, duplicate: bool) -> None:
-        ex = executions[i % len(executions)]
-        if ex.outcome is None:
-            ex.tasks = task_handlers(world, duplicate)
-            ex.step()
-
-    for act in actions:
-        kind = act[0]
-        if kind == "restock":
-            world.catalog.restock(act[1], act[2])
-        elif kind == "place":
-            order = world.order_service.place("u1", act[1], payment_token=DECLINED_TOKEN if act[2] else "tok_visa")
-            if world.order_dispatcher.dispatch(order.order.id) == "started":
-                executions.append(AslExecution(task_handlers(world), {"orderId": order.order.id}))
-        elif kind == "cancel" and executions:
-            order_id = executions[act[1] % len(executions)].data["orderId"]
-            if world.orders.orders[order_id].cancellable:
-                world.order_service.cancel(order_id, owner)
-        elif kind == "step" and executions:
-            advance(act[1], act[2])
-        elif kind == "reprice":
-            world.catalog.put(act[1], act[1], 100 + len(actions), "USD")
-        elif kind == "commit_fault":
-            world.inventory.fail_commit = act[1]
-        check_stock(world)
-    for ex in executions:
-        ex.tasks = task_handlers(world)
-        ex.run()
-    check_stock(world)
-    orders = list(world.orders.orders.values())
-    assert all(o.status in FINAL for o in orders)
-    assert all(p.reserved == 0 for p in world.products.products.values())
-    confirmed = [o for o in orders if o.status is OrderStatus.CONFIRMED]
-    for pid, product in world.products.products.items():
-        assert product.sold == sum(x.quantity for o in confirmed for x in o.lines if x.product_id == pid)
-    charged = sum(m.amount for m in world.payments.charges.values())
-    refunded = sum(m.amount for m in world.payments.refunds.values())
-    assert charged - refunded == sum(o.total.amount for o in confirmed)
-
-
-def check_stock(world: OrderWorld) -> None:
-    for p in world.products.products.values():
-        assert p.available >= 0
-        assert p.reserved >= 0
-        assert p.available + p.reserved + p.sold == p.added
+    exercise(Shop(world), wired_tasks, actions)
