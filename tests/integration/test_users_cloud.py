@@ -28,46 +28,69 @@ def subscribe_queue(stack: Stack, topic_logical: str) -> str:
     return str(url)
 
 
-def test_full_lifecycle_against_dynamodb(client: TestClient, stack: Stack, auth: Signer) -> None:
-    queue = subscribe_queue(stack, "UserCreatedTopic")
-    ada, admin = auth.user("ada", "ada@example.com"), auth.admin()
-    created = client.post("/users", json={"name": "Ada", "email": "Ada@Example.com"}, headers=ada)
+def create_ada(client: TestClient, auth: Signer) -> dict[str, object]:
+    """Ada registers herself (mixed-case email); her user as the API returns it."""
+    created = client.post(
+        "/users", json={"name": "Ada", "email": "Ada@Example.com"}, headers=auth.user("ada", "ada@example.com")
+    )
     assert created.status_code == 201, created.text
-    user = created.json()
-    assert user["id"] == "ada"
-    assert client.get(f"/users/{user['id']}", headers=ada).json() == user
-    assert client.get("/users", params={"email": "ada@example.com"}, headers=ada).json()["items"] == [user]
+    return dict(created.json())
 
+
+def test_a_created_user_reads_back_by_id_email_and_listing(client: TestClient, stack: Stack, auth: Signer) -> None:
+    ada, admin = auth.user("ada", "ada@example.com"), auth.admin()
+    user = create_ada(client, auth)
+
+    assert user["id"] == "ada"
+    assert client.get("/users/ada", headers=ada).json() == user
+    assert client.get("/users", params={"email": "ada@example.com"}, headers=ada).json()["items"] == [user]
     # The GSI is sparse: the email claim item never shows up as a user.
     table = aws(stack, "dynamodb").scan(TableName=stack.name("UsersTable"))["Items"]
     assert {i["entity"]["S"] for i in table} == {"USER", "EMAIL_CLAIM"}
     assert client.get("/users", headers=admin).json()["items"] == [user]
 
-    url = f"/users/{user['id']}"
+
+def test_an_email_change_releases_the_old_address_and_claims_the_new(client: TestClient, auth: Signer) -> None:
+    create_ada(client, auth)
     moved = auth.user("ada", "ada@new.io")  # the issuer now vouches for Ada's new address
-    patched = client.patch(url, json={"email": "ada@new.io"}, headers={"if-match": '"1"', **moved})
-    assert patched.status_code == 200
-    assert patched.json()["version"] == 2
-    assert client.patch(url, json={"name": "x"}, headers={"if-match": '"1"', **ada}).status_code == 412
-    # The old email was released by the same transaction, the new one is claimed.
-    assert (
-        client.post("/users", json={"name": "B", "email": "ada@example.com"}, headers=auth.user("b", "ada@example.com"))
-    ).status_code == 201
+
+    patched = client.patch("/users/ada", json={"email": "ada@new.io"}, headers={"if-match": '"1"', **moved})
+
+    assert (patched.status_code, patched.json()["version"]) == (200, 2)
+    stale = client.patch("/users/ada", json={"name": "x"}, headers={"if-match": '"1"', **moved})
+    assert stale.status_code == 412
+    old = client.post(
+        "/users", json={"name": "B", "email": "ada@example.com"}, headers=auth.user("b", "ada@example.com")
+    )
+    assert old.status_code == 201  # released by the same transaction
     taken = client.post("/users", json={"name": "C", "email": "ada@new.io"}, headers=auth.user("c", "ada@new.io"))
     assert taken.status_code == 409
 
-    assert client.delete(url, headers={"if-match": '"2"', **ada}).status_code == 204
-    assert client.get(url, headers=admin).status_code == 404
-    # Ada's still-valid token now names nobody.
-    assert client.get(url, headers=ada).status_code == 401
-    freed = client.post("/users", json={"name": "D", "email": "ada@new.io"}, headers=auth.user("d", "ada@new.io"))
+
+def test_a_deleted_user_frees_the_email_and_its_token_names_nobody(client: TestClient, auth: Signer) -> None:
+    ada = auth.user("ada", "ada@example.com")
+    create_ada(client, auth)
+
+    assert client.delete("/users/ada", headers={"if-match": '"1"', **ada}).status_code == 204
+
+    assert client.get("/users/ada", headers=auth.admin()).status_code == 404
+    assert client.get("/users/ada", headers=ada).status_code == 401  # a still-valid token, for nobody
+    freed = client.post(
+        "/users", json={"name": "D", "email": "ada@example.com"}, headers=auth.user("d", "ada@example.com")
+    )
     assert freed.status_code == 201
 
+
+def test_a_created_user_is_announced_on_its_topic(client: TestClient, stack: Stack, auth: Signer) -> None:
+    queue = subscribe_queue(stack, "UserCreatedTopic")
+    create_ada(client, auth)
+
     messages = aws(stack, "sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-    envelopes = [json.loads(m["Body"]) for m in messages["Messages"]]
-    first = next(e for e in envelopes if json.loads(e["Message"])["userId"] == user["id"])
-    assert first["MessageAttributes"]["eventType"]["Value"] == "UserCreated"
-    assert json.loads(first["Message"])["email"] == "ada@example.com"
+
+    (envelope,) = [json.loads(m["Body"]) for m in messages["Messages"]]
+    assert envelope["MessageAttributes"]["eventType"]["Value"] == "UserCreated"
+    assert json.loads(envelope["Message"])["userId"] == "ada"
+    assert json.loads(envelope["Message"])["email"] == "ada@example.com"
 
 
 def test_listing_pages_skip_claims_and_forged_cursor_is_400(client: TestClient, auth: Signer) -> None:
