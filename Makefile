@@ -88,8 +88,8 @@ deploy: validate  ## build + push the image, then sam build and sam deploy to ST
 browser-deps:  ## headless chromium for the /docs browser test
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-# One pytest worker per core; a test file stays on one worker (its module fixtures start `make run` once).
-PARALLEL := --numprocesses=auto --dist=loadfile
+# One pytest worker per core; an idle worker takes tests from a busy one, so no long file finishes alone.
+PARALLEL := --numprocesses=auto --dist=worksteal
 test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
 	$(BIN)/python -m pytest $(PARALLEL) --cov --cov-report=term
 

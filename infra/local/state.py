@@ -101,17 +101,16 @@ class StateStore:
         """The last complete snapshot, or None; an unreadable one is set aside, never half-loaded."""
         try:
             raw = json.loads(self.path.read_text())
+            if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+                raise ValueError(f"not a format {FORMAT} snapshot")
+            return Snapshot(**{k: v for k, v in raw.items() if k != "format"})
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError) as exc:
             aside = self.path.with_name(f"{SNAPSHOT}.unreadable-{int(time.time())}")
             self.path.replace(aside)
             self.log(f"[state] {self.path.name} could not be read ({type(exc).__name__}); moved to {aside.name}")
             return None
-        if raw.get("format") != FORMAT:
-            self.log(f"[state] {self.path.name} has format {raw.get('format')!r}, not {FORMAT}: starting empty")
-            return None
-        return Snapshot(**{k: v for k, v in raw.items() if k != "format"})
 
     def restore(self, snapshot: Snapshot) -> None:
         """Put a snapshot's data into the freshly provisioned cloud (what the template no longer has is skipped)."""

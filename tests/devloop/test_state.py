@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
 from infra.local.state import SNAPSHOT, StateStore, mutates
@@ -104,8 +106,17 @@ def test_a_half_written_snapshot_is_never_read(local_cloud: LocalCloud, tmp_path
     assert snapshot.tables[stack.name("UsersTable")] == [ITEM]
 
 
-def test_an_unreadable_snapshot_is_set_aside_and_the_start_goes_on_empty(tmp_path: Path, logs: Logs) -> None:
-    (tmp_path / SNAPSHOT).write_text('{"format": 1, "tables": {')  # e.g. a disk that filled up
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format": 1, "tables": {',  # cut short, e.g. by a disk that filled up
+        "[]",  # valid JSON, not a snapshot
+        '{"format": 1, "tables": {}, "unknown": 1}',
+        '{"format": 99}',
+    ],
+)
+def test_an_unreadable_snapshot_is_set_aside_and_the_start_goes_on_empty(text: str, tmp_path: Path, logs: Logs) -> None:
+    (tmp_path / SNAPSHOT).write_text(text)
 
     snapshot = StateStore(Stack(load_template(), "http://127.0.0.1:1"), tmp_path, log=logs).load()
 
