@@ -85,7 +85,8 @@ def logs() -> Logs:
 @pytest.fixture
 def runtime(stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
     """Every function of infra/template.yaml running with its event sources (SQS, rules, schedules, workflows)."""
-    local = LocalRuntime(stack, log=logs, poll_seconds=1, retry_delay_seconds=1).start()
+    # Workers start on first use: a test pays only for the functions it reaches (make run warms them all).
+    local = LocalRuntime(stack, log=logs, poll_seconds=1, retry_delay_seconds=1).start(warm=False)
     yield local
     local.stop()
 

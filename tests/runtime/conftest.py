@@ -32,7 +32,7 @@ def rt_stack(local_cloud: LocalCloud) -> Stack:
 def rt(rt_stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
     """The test template's functions, running, with their log lines captured."""
     runtime = LocalRuntime(rt_stack, template_dir=TEMPLATE.parent, log=logs, poll_seconds=1, retry_delay_seconds=1)
-    runtime.start()
+    runtime.start(warm=False)  # workers start on first use: a test pays only for what it reaches
     yield runtime
     runtime.stop()
 
