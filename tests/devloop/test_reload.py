@@ -73,7 +73,10 @@ def test_an_invocation_in_flight_finishes_on_the_old_code(pool: FunctionPool, mo
     outcomes: list[Invocation] = []
     busy = threading.Thread(target=lambda: outcomes.append(pool.invoke({"sleep": 2})))
     busy.start()
-    time.sleep(0.5)  # the slow invocation is running: 2 s is far beyond a process start here
+    deadline = time.monotonic() + 120
+    while not pool._busy:  # the slow invocation has its worker: it runs on the old code
+        assert time.monotonic() < deadline, "the invocation never started"
+        time.sleep(0.05)
     write(module, "v2")
 
     assert saved(pool, module, logs) == ["ProbeReload"]

@@ -21,11 +21,11 @@ def dap(sock: socket.socket, seq: int, command: str, arguments: dict[str, object
     sock.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
-def connect(port: int, timeout: float = 60) -> socket.socket:
+def connect(port: int, timeout: float = 120) -> socket.socket:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return socket.create_connection(("127.0.0.1", port), timeout=5)
+            return socket.create_connection(("127.0.0.1", port), timeout=timeout)
         except OSError:
             assert time.monotonic() < deadline, "nothing listens for a debugger"
             time.sleep(0.1)
