@@ -70,6 +70,7 @@ def test_a_save_serves_the_new_code_even_at_the_same_size_within_the_second(
 
 def test_an_invocation_in_flight_finishes_on_the_old_code(pool: FunctionPool, module: Path, logs: Logs) -> None:
     pool.warm()
+    assert pool.imports(str(module))  # the warm worker has imported v1 (waits for its init)
     outcomes: list[Invocation] = []
     busy = threading.Thread(target=lambda: outcomes.append(pool.invoke({"sleep": 2})))
     busy.start()
