@@ -37,9 +37,14 @@ class StagePrefix:
         await self.app(scope, receive, send)
 
 
+def mangum(app: ASGIApp) -> Mangum:
+    """The Lambda adapter of an ASGI app, as this function runs it."""
+    # Mangum base64-encodes any type it does not know as text; problem+json is text.
+    return Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
+
+
 app = create_app()
-# Mangum base64-encodes any type it does not know as text; problem+json is text.
-_asgi = Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
+_asgi = mangum(app)
 
 
 @traced

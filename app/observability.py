@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -47,6 +49,28 @@ def traced(handler: Handler) -> Handler:
         return handler
     wrapped: Handler = tracer.capture_lambda_handler(handler, capture_response=False)
     return wrapped
+
+
+def request_record(fields: dict[str, Any], metrics: dict[str, tuple[float, MetricUnit]]) -> None:
+    """The access log line of one request and its metrics, as one EMF record.
+
+    CloudWatch reads the metrics from it and Logs Insights queries its fields like any log line: one
+    write per request instead of a log record and a metrics record. Written here rather than through
+    Powertools' Metrics, which validated and built it for 60 µs of a 230 µs request; a test holds the
+    two records equal (tests/unit/test_observability.py).
+    """
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME")
+    definition = {
+        "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "order-service"),
+        "Dimensions": [["service"] if service else []],
+        "Metrics": [{"Name": name, "Unit": unit.value} for name, (_, unit) in metrics.items()],
+    }
+    record: dict[str, Any] = {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [definition]}}
+    if service:
+        record["service"] = service
+    record |= {"level": "INFO", "message": "request", "correlation_id": logger.get_correlation_id(), **fields}
+    record |= {name: [value] for name, (value, _) in metrics.items()}
+    print(json.dumps(record, separators=(",", ":"), default=str), flush=False)
 
 
 def emit_metrics(values: dict[str, tuple[float, MetricUnit]], dimensions: dict[str, str] | None = None) -> None:

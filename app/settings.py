@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field("order-service", min_length=1, alias="JWT_ISSUER")
     jwt_audience: str = Field("order-service", min_length=1, alias="JWT_AUDIENCE")
     jwt_leeway_seconds: int = Field(30, ge=0, le=300, alias="JWT_LEEWAY_SECONDS")
+    # Behind API Gateway, the edge authorizer's verified caller is used instead of verifying the token again
+    # (docs/decisions/0007-trust-the-edge-authorizer.md). Only the template sets it, for ApiFunction.
+    trust_gateway_authorizer: bool = Field(False, alias="TRUST_GATEWAY_AUTHORIZER")
     jwks_url: str | None = Field(None, alias="JWKS_URL")
     jwks_min_refetch_seconds: float = Field(60.0, ge=0, alias="JWKS_MIN_REFETCH_SECONDS")
     jwks_max_age_seconds: float = Field(300.0, ge=0, alias="JWKS_MAX_AGE_SECONDS")

@@ -26,14 +26,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Verify the bearer token of an API Gateway authorizer event."""
     simple = event.get("version") == "2.0"  # HTTP API, payload 2.0, simple responses
     try:
-        principal = verifier().verify(_bearer(_authorization(event)))
+        principal, expires = verifier().verify_with_expiry(_bearer(_authorization(event)))
     except Unauthenticated:
         if simple:
             return {"isAuthorized": False, "context": {}}
         raise Exception("Unauthorized") from None  # the exact message API Gateway maps to 401
     if simple:
-        return {"isAuthorized": True, "context": _context(principal)}
-    return _policy(principal, event["methodArn"])
+        return {"isAuthorized": True, "context": _context(principal, expires)}
+    return _policy(principal, expires, event["methodArn"])
 
 
 def _authorization(event: dict[str, Any]) -> str:
@@ -55,12 +55,21 @@ def _bearer(value: str) -> str:
     return token.strip()
 
 
-def _context(principal: Principal) -> dict[str, str]:
-    # Authorizer context values must be strings, numbers or booleans.
-    return {"userId": principal.sub, "email": principal.email or "", "role": principal.role}
+def _context(principal: Principal, expires: float) -> dict[str, str | int | bool]:
+    """What the API trusts (app/api/gateway_auth.py); values must be strings, numbers or booleans.
+
+    `exp` travels along because API Gateway caches this answer for ReauthorizeEvery: the API checks it.
+    """
+    return {
+        "userId": principal.sub,
+        "email": principal.email or "",
+        "emailVerified": principal.email_verified,
+        "role": principal.role,
+        "exp": int(expires),
+    }
 
 
-def _policy(principal: Principal, method_arn: str) -> dict[str, Any]:
+def _policy(principal: Principal, expires: float, method_arn: str) -> dict[str, Any]:
     # arn:aws:execute-api:region:account:api/stage/METHOD/path -> api/stage/*: the cached policy
     # must allow every route this token may call; per-resource rules are the application's.
     api_stage = "/".join(method_arn.split("/")[:2])
@@ -68,5 +77,5 @@ def _policy(principal: Principal, method_arn: str) -> dict[str, Any]:
     return {
         "principalId": principal.sub,
         "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
-        "context": _context(principal),
+        "context": _context(principal, expires),
     }

@@ -6,20 +6,23 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api import problems
+from app.api import deps, problems
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import analytics, health, imports, orders, products, users
+from app.bootstrap import Container
 from app.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: routers, error mapping and middleware."""
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the app: routers, error mapping and middleware; `container` replaces the process-wide one (tests)."""
     settings = settings or get_settings()
     app = FastAPIOffline(
         title="Order Service",
         version="1.0.0",
         description="Users and orders on AWS Lambda. Errors are RFC 9457 problem+json.",
     )
+    app.state.container = container
+    app.state.settings = settings
     app.include_router(health.router)
     app.include_router(users.router)
     app.include_router(imports.router)
@@ -28,8 +31,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics.router)
     problems.install(app)
     # The import size limit is a deployment setting: the document states the one this deployment enforces.
-    problems.document(app, limits={"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}})
+    limits = {"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}}
+    problems.document(app, limits, (deps.BEARER_SCHEME, deps.PUBLIC_OPERATIONS))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    if not settings.cors_origins:
+        return app  # behind API Gateway, the HTTP API's CorsConfiguration answers CORS (and overrides ours)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

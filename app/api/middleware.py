@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem, unexpected
-from app.observability import emit_metrics, get_tracer, logger
+from app.observability import get_tracer, logger, request_record
 
 CORRELATION_HEADER = "x-correlation-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -155,18 +155,13 @@ class RequestContextMiddleware:
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        logger.info(
-            "request",
-            extra={
-                "method": scope["method"],
-                "route": path,
-                "path": str(scope.get("path", ""))[:_LOGGED_PATH],
-                "status": status,
-                "ms": round(seconds * 1000, 2),
-            },
-        )
+        fields = {
+            "method": scope["method"],
+            "route": getattr(route, "path", "unmatched"),
+            "path": str(scope.get("path", ""))[:_LOGGED_PATH],
+            "status": status,
+            "ms": round(seconds * 1000, 2),
+        }
         outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
-        emit_metrics(
-            {outcome: (1, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)},
-        )
+        metrics = {outcome: (1.0, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)}
+        request_record(fields, metrics)

@@ -141,10 +141,15 @@ def error_replies(**described: str) -> dict[int | str, dict[str, Any]]:
     return {int(code.removeprefix("r")): {"description": text} for code, text in described.items()}
 
 
-def document(app: FastAPI, limits: dict[str, dict[str, int]] | None = None) -> None:
+def document(
+    app: FastAPI,
+    limits: dict[str, dict[str, int]] | None = None,
+    bearer: tuple[dict[str, str], frozenset[tuple[str, str]]] | None = None,
+) -> None:
     """Declare every error reply in the OpenAPI document as problem+json (FastAPI's default 422 is not ours).
 
-    `limits` adds deployment-time bounds to request schemas: {"Schema.property": {"maximum": n}}.
+    `limits` adds deployment-time bounds to request schemas: {"Schema.property": {"maximum": n}};
+    `bearer` is the security scheme every operation requires but the (path, method) ones given.
     """
     build = app.openapi
 
@@ -159,8 +164,12 @@ def document(app: FastAPI, limits: dict[str, dict[str, int]] | None = None) -> N
         for target, bounds in (limits or {}).items():
             schema, _, prop = target.partition(".")
             schemas[schema]["properties"][prop].update(bounds)
-        for path_item in spec.get("paths", {}).values():
-            for operation in path_item.values():
+        if bearer is not None:
+            spec["components"].setdefault("securitySchemes", {})["HTTPBearer"] = bearer[0]
+        for path, path_item in spec.get("paths", {}).items():
+            for method, operation in path_item.items():
+                if bearer is not None and (path, method) not in bearer[1]:
+                    operation["security"] = [{"HTTPBearer": []}]
                 responses = operation.setdefault("responses", {})
                 for code, response in list(responses.items()):
                     if code[0] in "45":

@@ -95,22 +95,26 @@ class TokenVerifier:
         self.clock = clock
         self.remember_seconds = remember_seconds
         self.remember_max = remember_max
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[Principal, float, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token."""
+        return self.verify_with_expiry(token)[0]
+
+    def verify_with_expiry(self, token: str) -> tuple[Principal, float]:
+        """The principal of a valid token and the token's expiry (`exp`, seconds since the epoch)."""
         now = self.clock()
         remembered = self._verified.get(token)
         if remembered is not None and now < remembered[1]:
-            return remembered[0]
+            return remembered[0], remembered[2]
         claims = self.claims(token)
         principal = principal_from_claims(claims, verified_claim_required=self.rules.email_verified_claim_required)
+        expires = float(claims["exp"])
         # Until the earlier of the token's expiry and the memory window (a rotated key takes effect then).
-        until = min(float(claims["exp"]), now + self.remember_seconds)
-        self._verified[token] = (principal, until)
+        self._verified[token] = (principal, min(expires, now + self.remember_seconds), expires)
         if len(self._verified) > self.remember_max:
             self._verified.popitem(last=False)
-        return principal
+        return principal, expires
 
     def claims(self, token: str) -> dict[str, Any]:
         """The verified claims of a token."""

@@ -91,8 +91,19 @@ class World:
         self.cloud.stop()
 
 
-def http_event(method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload 2.0) event."""
+def authorizer_context(token: str) -> dict[str, Any]:
+    """What BearerAuthorizer answers for this token (workers/authorizer.py), as API Gateway passes it on."""
+    from jose import jwt
+
+    from app.domain.auth import principal_from_claims
+    from workers.authorizer import _context
+
+    claims = jwt.get_unverified_claims(token)
+    return _context(principal_from_claims(claims), claims["exp"])
+
+
+def http_event(method: str, path: str, token: str, body: Any = None, edge: bool = True) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event; `edge`: as BearerAuthorizer let it through."""
     headers = {"authorization": f"Bearer {token}", "host": "api.example.com"}
     if body is not None:
         headers["content-type"] = "application/json"
@@ -112,6 +123,7 @@ def http_event(method: str, path: str, token: str, body: Any = None) -> dict[str
             "stage": "$default",
             "time": "01/Jan/2025:00:00:00 +0000",
             "timeEpoch": 0,
+            **({"authorizer": {"lambda": authorizer_context(token)}} if edge else {}),
         },
         "body": json.dumps(body) if body is not None else None,
         "isBase64Encoded": False,

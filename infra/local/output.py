@@ -58,11 +58,24 @@ def _request_line(record: dict[str, Any]) -> str:
     return f"{record.get('method', '?')} {path} → {record.get('status', '?')} ({record.get('ms', '?')} ms)"
 
 
+def is_request(record: dict[str, Any]) -> bool:
+    """The API's one record per request (an access line that carries its metrics)."""
+    return record.get("message") == "request" and "method" in record
+
+
+def _metric_keys(record: dict[str, Any]) -> set[str]:
+    if not is_metric(record):
+        return set()
+    names = {m.get("Name") for d in record["_aws"]["CloudWatchMetrics"] for m in d.get("Metrics", [])}
+    return {"_aws", *(n for n in names if isinstance(n, str))}
+
+
 def render_record(record: dict[str, Any]) -> str:
     """A Powertools JSON record as `LEVEL  message  key=value …` (traceback lines indented below)."""
-    if record.get("message") == "request" and "method" in record:
+    if is_request(record):
         message = _request_line(record)
-        extra = {k: v for k, v in record.items() if k not in _STANDARD | {"method", "path", "route", "status", "ms"}}
+        hidden = _STANDARD | _metric_keys(record) | {"method", "path", "route", "status", "ms"}
+        extra = {k: v for k, v in record.items() if k not in hidden}
     else:
         message = str(record.get("message", ""))
         extra = {k: v for k, v in record.items() if k not in _STANDARD}
@@ -107,7 +120,7 @@ class Output:
         match = _PREFIX.match(line)
         source, rest = (match["source"], match["rest"]) if match else ("", line)
         record = _json_object(rest)
-        if record is not None and is_metric(record) and not self.metrics:
+        if record is not None and is_metric(record) and not self.metrics and not is_request(record):
             return None
         if self.json:
             return line

@@ -21,8 +21,9 @@ def http_api_v2(
     query: dict[str, str] | None = None,
     stage: str = "$default",
     base64_body: bool = False,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API (payload format 2.0) event."""
+    """An API Gateway HTTP API (payload format 2.0) event; `authorizer` is the Lambda authorizer's context."""
     raw_path = path if stage == "$default" else f"/{stage}{path}"
     text = body if isinstance(body, str) or body is None else json.dumps(body)
     hdrs = {"host": "abc123.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https", **(headers or {})}
@@ -56,6 +57,8 @@ def http_api_v2(
     }
     if query:
         event["queryStringParameters"] = query
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = {"lambda": authorizer}
     if text is not None:
         event["body"] = base64.b64encode(text.encode()).decode() if base64_body else text
     return event

@@ -8,7 +8,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.api import deps
 from app.api.main import create_app
 from app.bootstrap import Container
 from app.services.tokens import TokenVerifier
@@ -52,9 +51,7 @@ def fake() -> FakeContainer:
 
 @pytest.fixture
 def app(fake: FakeContainer) -> FastAPI:
-    application = create_app(Settings(cors_allowed_origins="https://app.example.com"))
-    application.dependency_overrides[deps.container] = lambda: fake.container
-    return application
+    return create_app(Settings(cors_allowed_origins="https://app.example.com"), fake.container)
 
 
 @pytest.fixture

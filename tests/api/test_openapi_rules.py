@@ -65,3 +65,14 @@ def test_every_error_reply_is_problem_json(spec: dict[str, Any]) -> None:
             for status, response in operation["responses"].items():
                 if status[0] in "45" or status == "default":
                     assert list(response["content"]) == ["application/problem+json"], (path, method, status)
+
+
+def test_the_documented_security_is_the_one_enforced(client: TestClient, spec: dict[str, Any]) -> None:
+    # Every operation that declares the bearer scheme answers 401 without a token; the others do not.
+    for path, item in spec["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "x1", path)
+        for method, operation in item.items():
+            status = client.request(method, url, json={}).status_code
+            secured = operation.get("security") == [{"HTTPBearer": []}]
+            assert (status == 401) == secured, (method, path, status)
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

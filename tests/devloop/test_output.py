@@ -47,14 +47,24 @@ def test_a_json_record_is_one_line_with_time_function_level_message_and_its_fiel
     assert "cold_start" not in line
 
 
-def test_an_api_request_is_method_path_status_ms_and_correlation_id() -> None:
-    request = {**RECORD, "message": "request", "method": "POST", "route": "/users", "path": "/users"}
-    request |= {"status": 201, "ms": 12.5, "correlation_id": "c-9"}
+def test_an_api_request_is_method_path_status_ms_and_correlation_id(capsys: pytest.CaptureFixture[str]) -> None:
+    # The record the API writes per request: an access line that carries its metrics (EMF), shown even with
+    # metrics hidden, without the metric fields.
+    from aws_lambda_powertools.metrics import MetricUnit
 
-    (line,) = printed(Output(io.StringIO(), fmt="text"), f"[ApiFunction] {json.dumps(request)}").splitlines()
+    from app.observability import logger, request_record
+
+    logger.set_correlation_id("c-9")
+    fields = {"method": "POST", "route": "/users", "path": "/users", "status": 201, "ms": 12.5}
+    request_record(fields, {"UserRequestSuccess": (1.0, MetricUnit.Count)})
+    record = capsys.readouterr().out.strip()
+
+    (line,) = printed(Output(io.StringIO(), fmt="text"), f"[ApiFunction] {record}").splitlines()
 
     assert "POST /users → 201 (12.5 ms)" in line
     assert line.endswith("cid=c-9")
+    assert "UserRequestSuccess" not in line
+    assert "_aws" not in line
 
 
 def test_metric_records_are_hidden_unless_asked_for() -> None:

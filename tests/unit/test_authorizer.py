@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from jose import jwt
 
 from app.settings import get_settings
 from infra.local.payloads import LambdaContext, http_api_request_authorizer, rest_token_authorizer
@@ -28,6 +29,11 @@ def secret_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     authorizer.verifier.cache_clear()
 
 
+def expiry(token: str) -> int:
+    """The token's exp claim, which the context carries for the API's own expiry check."""
+    return int(jwt.get_unverified_claims(token)["exp"])
+
+
 def test_rest_token_authorizer_returns_an_iam_policy() -> None:
     token = hs256("u1", "admin", "u1@example.com")
     result = authorizer.handler(rest_token_authorizer(f"Bearer {token}", "DELETE", "/users/u2"), CONTEXT)
@@ -43,7 +49,13 @@ def test_rest_token_authorizer_returns_an_iam_policy() -> None:
                 }
             ],
         },
-        "context": {"userId": "u1", "email": "u1@example.com", "role": "admin"},
+        "context": {
+            "userId": "u1",
+            "email": "u1@example.com",
+            "emailVerified": True,
+            "role": "admin",
+            "exp": expiry(token),
+        },
     }
 
 
@@ -70,10 +82,17 @@ def test_rest_request_authorizer_reads_the_header() -> None:
 
 
 def test_http_api_request_authorizer_simple_response() -> None:
-    event = http_api_request_authorizer({"Authorization": f"Bearer {hs256('u1', email='u1@example.com')}"})
+    token = hs256("u1", email="u1@example.com", email_verified=False)
+    event = http_api_request_authorizer({"Authorization": f"Bearer {token}"})
     assert authorizer.handler(event, CONTEXT) == {
         "isAuthorized": True,
-        "context": {"userId": "u1", "email": "u1@example.com", "role": "user"},
+        "context": {
+            "userId": "u1",
+            "email": "u1@example.com",
+            "emailVerified": False,
+            "role": "user",
+            "exp": expiry(token),
+        },
     }
 
 
