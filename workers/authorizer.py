@@ -5,10 +5,12 @@ Imports only settings, the token verifier and its adapters: no FastAPI, no Dynam
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
 from app.bootstrap.auth import token_verifier
+from app.bootstrap.snapstart import after_restore, eager_init, refresh_after_restore
 from app.domain.auth import Principal, Unauthenticated
 from app.observability import traced
 from app.services.tokens import TokenVerifier
@@ -19,6 +21,23 @@ from app.settings import get_settings
 def verifier() -> TokenVerifier:
     """The process-wide verifier; its secret and JWKS caches survive warm invocations."""
     return token_verifier(get_settings())
+
+
+def prime() -> None:
+    """At an eager init: build the verifier, read its key and run one (refused) verification."""
+    # Refused, as it must be: what counts is that the key was read and the decoder loaded.
+    with suppress(Unauthenticated):
+        verifier().verify("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcmltZSJ9.c2lnbmF0dXJl")
+
+
+def _restored() -> None:
+    refresh_after_restore()
+    verifier().forget()
+
+
+if eager_init():
+    prime()
+    after_restore(_restored)
 
 
 @traced

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from app.domain.errors import ServiceUnavailable
+
+_LIVE: weakref.WeakSet[SecretsManagerSecret] = weakref.WeakSet()
+
+
+def forget_cached_secrets() -> None:
+    """Every Secrets Manager secret of this process is read again on its next use (after a SnapStart restore)."""
+    for secret in list(_LIVE):
+        secret.provider.clear_cache()  # type: ignore[no-untyped-call]
 
 
 class SecretsManagerSecret:
@@ -18,6 +27,7 @@ class SecretsManagerSecret:
         self.secret_id = secret_id
         self.max_age = max_age
         self.what = what
+        _LIVE.add(self)
 
     def secret(self) -> str:
         """The secret string; ServiceUnavailable if it cannot be read."""

@@ -82,11 +82,20 @@ def authorizer_of(stack: Stack) -> Authorizer | None:
     for api in apis.values():
         auth = api.get("Properties", {}).get("Auth", {})
         default = auth.get("Authorizers", {}).get(auth.get("DefaultAuthorizer", ""), {})
-        arn = default.get("FunctionArn", {})
-        if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        function = _function_of(default.get("FunctionArn", {}))
+        if function is not None:
             identity = default.get("Identity", {})
             headers = tuple(h.lower() for h in identity.get("Headers", ["Authorization"]))
-            return Authorizer(str(arn["Fn::GetAtt"][0]), headers, int(identity.get("ReauthorizeEvery", 300)))
+            return Authorizer(function, headers, int(identity.get("ReauthorizeEvery", 300)))
+    return None
+
+
+def _function_of(arn: Any) -> str | None:
+    """The function an authorizer's FunctionArn names: `!GetAtt Fn.Arn` or its alias, `!Ref Fn.Alias`."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return str(arn["Fn::GetAtt"][0])
+    if isinstance(arn, dict) and str(arn.get("Ref", "")).endswith(".Alias"):
+        return str(arn["Ref"]).removesuffix(".Alias")
     return None
 
 

@@ -175,7 +175,8 @@ _INTRINSICS: dict[str, Any] = {
     "Fn::GetAtt": _get_att,
     "Fn::Join": _join,
     "Fn::If": _if,
-    "Fn::Equals": lambda s, a: s.resolve(a[0]) == s.resolve(a[1]),
+    # CloudFormation compares strings: a Number parameter's default 0 equals "0".
+    "Fn::Equals": lambda s, a: _scalar(s.resolve(a[0])) == _scalar(s.resolve(a[1])),
     "Fn::Not": lambda s, a: not s.resolve(a[0]),
     "Fn::Or": lambda s, a: any(s.resolve(x) for x in a),
     "Fn::And": lambda s, a: all(s.resolve(x) for x in a),
@@ -183,3 +184,10 @@ _INTRINSICS: dict[str, Any] = {
     "Fn::Split": lambda s, a: str(s.resolve(a[1])).split(a[0]),
     "Condition": lambda s, a: s.condition(a),
 }
+
+
+def _scalar(value: Any) -> Any:
+    """A number or boolean as CloudFormation sees it (a string); anything else unchanged."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, int | float) else value

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.local.template import Stack
 from infra.validate import translated
 from tests.support.template_walk import alarms_on, of_type, props, refs, stack, template, walk
 
@@ -223,21 +224,55 @@ def test_every_log_group_expires() -> None:
         assert props(resource)["RetentionInDays"] == {"Ref": "LogRetentionDays"}, logical
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_api_alias_has_provisioned_concurrency_only_in_prod(stage: str) -> None:
+@pytest.mark.parametrize("provisioned", [0, 3])
+def test_the_api_uses_snapstart_unless_provisioned_concurrency_is_asked_for(provisioned: int) -> None:
+    # The two cannot be combined on one version: exactly one of them is on.
     api = [
         k
         for k, r in of_type(TPL, FUNCTION).items()
         if props(r)["ImageConfig"]["Command"] == ["app.lambda_handler.handler"]
     ]
     assert api == ["ApiFunction"]
-    p = stack(stage).resolve(props(TPL["Resources"]["ApiFunction"]))
+    bound = Stack(TPL, "http://127.0.0.1", overrides={"Stage": "prod", "ApiProvisionedConcurrency": str(provisioned)})
+    p = bound.resolve(props(TPL["Resources"]["ApiFunction"]))
     assert p["AutoPublishAlias"]
     config = p.get("ProvisionedConcurrencyConfig")
-    assert (config is not None and config["ProvisionedConcurrentExecutions"] >= 1) is (stage == "prod")
-    aliases = [r for r in translated(stage)["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"]
-    on_alias = stack(stage).resolve(aliases[0]["Properties"].get("ProvisionedConcurrencyConfig"))
-    assert (on_alias is not None) is (stage == "prod")
+    assert (config is not None) is (provisioned > 0)
+    assert (p.get("SnapStart") == {"ApplyOn": "PublishedVersions"}) is (provisioned == 0)
+    authorizer = props(TPL["Resources"]["AuthorizerFunction"])
+    assert authorizer["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert authorizer["AutoPublishAlias"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_only_the_http_api_may_invoke_the_api_function_which_trusts_its_authorizer(stage: str) -> None:
+    # The API uses requestContext.authorizer as the caller (decision 0007): that is safe only while nothing but
+    # this HTTP API, whose routes run BearerAuthorizer, can invoke the function.
+    resources = translated(stage)["Resources"]
+    api_targets = {"ApiFunction", "ApiFunctionAliaslive"}
+    grants = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and refs(r["Properties"]["FunctionName"]) & api_targets
+    ]
+    assert grants
+    for grant in grants:
+        assert grant["Principal"] == "apigateway.amazonaws.com", grant
+        source = grant["SourceArn"]["Fn::Sub"]
+        assert source[0].startswith("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${__ApiId__}/")
+        assert source[1]["__ApiId__"] == {"Ref": "HttpApi"}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Lambda::Url":
+            assert not refs(resource["Properties"]) & api_targets
+    env = props(TPL["Resources"]["ApiFunction"])["Environment"]["Variables"]
+    assert env["TRUST_GATEWAY_AUTHORIZER"] == "true"
+    assert props(TPL["Resources"]["HttpApi"])["Auth"]["DefaultAuthorizer"] == "BearerAuthorizer"
+    # Every route without the authorizer is one that needs no caller.
+    for event in props(TPL["Resources"]["ApiFunction"])["Events"].values():
+        if event["Properties"].get("Auth", {}).get("Authorizer") == "NONE":
+            assert event["Properties"]["Path"] in {"/health", "/docs", "/openapi.json", "/redoc"} or event[
+                "Properties"
+            ]["Path"].startswith("/static-offline-docs/")
 
 
 def test_sqs_event_sources_leave_the_function_time_to_finish() -> None:

@@ -1,0 +1,114 @@
+"""Eager init under SnapStart and provisioned concurrency, lazy on demand; refresh after a snapshot restore."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.bootstrap import get_container
+from infra.local.cloud import LocalCloud
+from infra.local.template import Stack
+
+Hooks = list[Callable[[], None]]
+
+
+@pytest.fixture
+def restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Hooks:
+    """The Lambda runtime's snapshot_restore_py module, recording what the function registers."""
+    hooks: Hooks = []
+    module = types.ModuleType("snapshot_restore_py")
+    module.register_after_restore = hooks.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
+    return hooks
+
+
+@pytest.fixture
+def secret_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
+    """The GetSecretValue requests made against the local cloud."""
+    reads: list[str] = []
+
+    def observe(environ: dict[str, Any]) -> None:
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith("GetSecretValue"):
+            reads.append(environ["HTTP_X_AMZ_TARGET"])
+
+    local_cloud.observers.append(observe)
+    yield reads
+    local_cloud.observers.remove(observe)
+
+
+def fresh_import(monkeypatch: pytest.MonkeyPatch, name: str) -> Any:
+    """The module's init run once now, as in a new environment (the new module stays: others reload it)."""
+    sys.modules.pop(name, None)
+    return importlib.import_module(name)
+
+
+def load_api(monkeypatch: pytest.MonkeyPatch, init_type: str) -> Any:
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", init_type)
+    get_container.cache_clear()
+    return fresh_import(monkeypatch, "app.lambda_handler")
+
+
+def test_an_on_demand_init_builds_nothing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, secret_reads: list[str]
+) -> None:
+    load_api(monkeypatch, "on-demand")
+    assert get_container.cache_info().currsize == 0
+    assert secret_reads == []
+
+
+@pytest.mark.parametrize("init_type", ["snap-start", "provisioned-concurrency"])
+def test_an_eager_init_builds_reads_secrets_and_primes_a_request(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, secret_reads: list[str], restore_hooks: Hooks, init_type: str
+) -> None:
+    module = load_api(monkeypatch, init_type)
+    container = get_container()
+    assert {"users", "orders", "catalog", "catalog_imports", "analytics"} <= set(vars(container))
+    assert len(secret_reads) == 1  # the cursor key; the edge authorizer's caller needs no token secret
+    # The priming request went through FastAPI and the DynamoDB adapter: no such user, 404.
+    assert module.prime(module._asgi) == 404
+    assert len(restore_hooks) == 1
+
+
+def test_after_a_restore_secrets_are_read_again_and_random_is_reseeded(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, secret_reads: list[str], restore_hooks: Hooks
+) -> None:
+    load_api(monkeypatch, "snap-start")
+    container = get_container()
+    container.cursor_key()
+    assert len(secret_reads) == 1  # cached
+    random.seed(7)
+    snapshot_draw = random.random()
+    random.seed(7)  # every restored copy starts from the snapshot's random state
+
+    (restored,) = restore_hooks
+    restored()
+
+    assert random.random() != snapshot_draw
+    container.cursor_key()
+    assert len(secret_reads) == 2
+
+
+def test_the_authorizer_reads_its_secret_at_an_eager_init(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, secret_reads: list[str], restore_hooks: Hooks
+) -> None:
+    from infra.local.env import function_env
+
+    for key, value in function_env(stack, "AuthorizerFunction").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    from app.settings import get_settings
+
+    get_settings.cache_clear()
+    module = fresh_import(monkeypatch, "workers.authorizer")
+    assert len(secret_reads) == 1
+    (restored,) = restore_hooks
+    restored()
+    module.verifier().keys.key_for({})
+    assert len(secret_reads) == 2
+    get_settings.cache_clear()
