@@ -175,7 +175,9 @@ class Container:
         """The order events bus."""
         from app.adapters.eventbridge import EventBridgePublisher
 
-        return self.ports.order_events or EventBridgePublisher(self.client("events"), self.settings.event_bus_name)
+        # Lazy: of the workflow's tasks only SendNotification publishes; the others never load the events model.
+        events = LazyClient(lambda: self.client("events"))
+        return self.ports.order_events or EventBridgePublisher(events, self.settings.event_bus_name)
 
     @cached_property
     def notifications(self) -> Publisher:

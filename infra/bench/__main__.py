@@ -8,9 +8,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from infra.bench import cold, report, warm
-from infra.bench.cost import Invocations, price_per_million
+from infra.bench.cost import Executions, Invocations, price_per_million
 from infra.bench.stats import Comparison, median
 from infra.bench.world import PRODUCT, World, http_event, sqs_event
 
@@ -31,6 +32,7 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     extra["api_rss"] = (median([s.rss_mb for s in ours]), median([s.rss_mb for s in base]))
     extra["api_imports"] = cold.import_costs(api)
     results = [Comparison("API cold start (GET /users/{id})", "ms", [s.ms for s in ours], [s.ms for s in base], 1.10)]
+    results.append(_as_deployed(world, [s.ms for s in ours], base_dir, get_user, runs))
     results.append(_tracing_cost(api, runs))
 
     orders = world.place_orders(runs + 2)
@@ -47,6 +49,22 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     results.append(_worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs))
     extra["worker_imports"] = cold.import_costs(validate)
     return results, extra
+
+
+def _as_deployed(world: World, api_ms: list[float], base_dir: str, get_user: dict[str, Any], runs: int) -> Comparison:
+    """The first authenticated request as deployed: the authorizer's cold start, then the API's."""
+    from infra.local.payloads import http_api_request_authorizer
+
+    authorize = http_api_request_authorizer({"authorization": f"Bearer {world.token()}"})
+    authorizer = cold.Variant("workers.authorizer", "handler", world.env("AuthorizerFunction"), lambda _: authorize)
+    api_base = cold.Variant(
+        "bench_api_baseline", "handler", {**world.env("ApiFunction"), "PYTHONPATH": base_dir}, lambda _: get_user
+    )
+    edge, base = cold.alternate(authorizer, api_base, runs)
+    assert "'isAuthorized': True" in edge[0].reply, edge[0].reply
+    note = f"authorizer cold start {median([s.ms for s in edge]):.0f} ms + API cold start {median(api_ms):.0f} ms"
+    both = [a.ms + b for a, b in zip(edge, api_ms, strict=True)]
+    return Comparison("First authenticated request as deployed", "ms", both, [s.ms for s in base], None, [note])
 
 
 def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
@@ -88,15 +106,30 @@ def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base
     return Comparison(name, "ms", [s.ms for s in a], [s.ms for s in b], 1.10, notes)
 
 
-def warm_overhead(world: World, runs: int, total: int) -> Comparison:
-    """API handler p50 (auth, logs, metrics; in-memory data) against a minimal FastAPI + Mangum route."""
+def warm_overhead(world: World, runs: int, total: int, extra: dict[str, object]) -> Comparison:
+    """API handler p50 (edge caller, one EMF record; in-memory data) against a minimal FastAPI + Mangum route."""
     event = http_event("GET", "/users/ada", world.token())
     env = {**world.env("ApiFunction"), "JWT_SECRET_ID": "", "JWT_SECRET": world.secret}
     ours, base = warm.p50_per_process(event, world.secret, env, runs, total)
+    extra["warm_profile"] = warm.profile_top(event, world.secret, env)
     return Comparison(f"Warm p50 per invocation ({total} each)", "µs", ours, base, 1.5)
 
 
-def cost_per_order(world: World, orders: int) -> tuple[list[tuple[str, float, float]], dict[str, int]]:
+def eager_first_invocation(world: World, runs: int) -> Comparison:
+    """The first request after a SnapStart-style init against the same process's warm requests (local cloud)."""
+    from infra.bench.snapstart import first_after_eager_init
+
+    event = http_event("GET", "/users/ada", world.token())
+    samples = first_after_eager_init(event, world.env("ApiFunction"), runs)
+    note = f"eager init {median([s['init_ms'] for s in samples]):.0f} ms, paid before any request"
+    first, warm = [s["first_us"] for s in samples], [s["warm_us"] for s in samples]
+    return Comparison("First invocation after an eager init vs warm (GET /users/{id})", "µs", first, warm, 1.3, [note])
+
+
+Costs = list[tuple[str, float, float]]
+
+
+def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, int]]:
     """Place `orders` orders through the API handler, run the pipeline on the local runtime, count and price."""
     from infra.local.runtime import LocalRuntime
 
@@ -113,16 +146,18 @@ def cost_per_order(world: World, orders: int) -> tuple[list[tuple[str, float, fl
             reply = api.handler(http_event("POST", "/orders", world.token(), body), None)
             assert reply["statusCode"] == 202, reply
             sink.reports.append(("ApiFunction", (time.perf_counter() - started) * 1000, 512))
-        transitions = _wait_succeeded(world, orders)
+        executions = _wait_succeeded(world, orders)
     finally:
         runtime.stop()
     counts: dict[str, int] = {}
     for (_, service, operation), n in world.calls.calls.items():
         counts[f"{service}:{operation}"] = counts.get(f"{service}:{operation}", 0) + n
-    return price_per_million(world.calls, sink.reports, transitions, orders), counts
+    standard = price_per_million(world.calls, sink.reports, executions, orders, "STANDARD")
+    express = price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS")
+    return standard, express, counts
 
 
-def _wait_succeeded(world: World, orders: int, timeout: float = 180) -> int:
+def _wait_succeeded(world: World, orders: int, timeout: float = 180) -> Executions:
     from infra.local.provision import client
 
     sfn = client(world.stack, "stepfunctions")
@@ -141,7 +176,8 @@ def _wait_succeeded(world: World, orders: int, timeout: float = 180) -> int:
     for execution in done:
         history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
         entered += sum(1 for e in history if e["type"].endswith("StateEntered"))
-    return entered
+    durations = [(e["stopDate"] - e["startDate"]).total_seconds() * 1000 for e in done]
+    return Executions(len(done), entered, durations)
 
 
 def main(argv: list[str]) -> int:
@@ -156,13 +192,16 @@ def main(argv: list[str]) -> int:
     try:
         started = time.monotonic()
         comparisons, extra = cold_starts(world, args.runs)
-        comparisons.append(warm_overhead(world, args.runs, args.warm_total))
-        costs, counts = cost_per_order(world, args.orders)
-        text = report.render(comparisons, extra, costs, counts, args.orders, args.runs, time.monotonic() - started)
+        comparisons.append(warm_overhead(world, args.runs, args.warm_total, extra))
+        comparisons.append(eager_first_invocation(world, args.runs))
+        costs, express, counts = cost_per_order(world, args.orders)
+        seconds = time.monotonic() - started
+        text = report.render(comparisons, extra, (costs, express), counts, args.orders, args.runs, seconds)
     finally:
         world.stop()
     print(report.table(comparisons))
     print(report.cost_table(costs))
+    print(report.cost_table(express))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out}")

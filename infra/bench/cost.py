@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections import Counter
@@ -87,11 +88,40 @@ class Invocations:
             self.reports.append((match.group(1), float(match.group(2)), int(match.group(3))))
 
 
+@dataclass
+class Executions:
+    """The order workflow's executions of a run: how many, their state transitions and durations (ms)."""
+
+    count: int
+    transitions: int
+    durations_ms: list[float]
+
+
+def workflow_rows(executions: Executions, orders: int, workflow: str) -> list[tuple[str, float, float]]:
+    """The saga's price per million orders as a Standard or as an Express workflow, from the same executions."""
+    p = json.loads(PRICES.read_text())
+    per = 1 / orders
+    if workflow == "STANDARD":
+        transitions = executions.transitions * per
+        usd = transitions * 1000 * p["stepfunctions_standard_transition_per_thousand"]
+        return [("Step Functions state transitions (Standard)", transitions, usd)]
+    step = p["stepfunctions_express_duration_increment_ms"]
+    billed_ms = sum(math.ceil(ms / step) * step for ms in executions.durations_ms)
+    # Express bills the memory an execution uses in 64 MB chunks; this saga's state is a few hundred bytes.
+    gb_seconds = billed_ms / 1000 * p["stepfunctions_express_memory_chunk_mb"] / 1024 * per
+    requests = executions.count * per
+    return [
+        ("Step Functions Express requests", requests, requests * p["stepfunctions_express_request_per_million"]),
+        ("Step Functions Express GB-seconds", gb_seconds, gb_seconds * 1e6 * p["stepfunctions_express_gb_second"]),
+    ]
+
+
 def price_per_million(
     log: CallLog,
     invocations: list[tuple[str, float, int]],
-    transitions: int,
+    executions: Executions,
     orders: int,
+    workflow: str = "STANDARD",
     architecture: str = "x86_64",
 ) -> list[tuple[str, float, float]]:
     """(item, quantity per order, USD per million orders), largest first."""
@@ -109,11 +139,7 @@ def price_per_million(
         ("DynamoDB write request units", log.wru * per, log.wru * per * p["dynamodb_write_request_unit_per_million"]),
         ("DynamoDB read request units", log.rru * per, log.rru * per * p["dynamodb_read_request_unit_per_million"]),
         ("SQS requests (incl. poller receive+delete)", sqs, sqs * p["sqs_request_per_million"]),
-        (
-            "Step Functions state transitions",
-            transitions * per,
-            transitions * per * 1000 * p["stepfunctions_standard_transition_per_thousand"],
-        ),
+        *workflow_rows(executions, orders, workflow),
         ("EventBridge events", log.events * per, log.events * per * p["eventbridge_custom_event_per_million"]),
         ("SNS publishes", sns, sns * p["sns_publish_per_million"]),
     ]
@@ -123,4 +149,4 @@ def price_per_million(
 def prices_as_of() -> str:
     """The date and source line of the price table."""
     p = json.loads(PRICES.read_text())
-    return f"{p['region']} list prices as of {p['as_of']} ({p['source']})"
+    return f"{p['region']} list prices as of {p['as_of']}, from {p['source']}; {p['checked']}"

@@ -98,3 +98,43 @@ def p50_per_process(
                 )
                 into.append(float(json.loads(out.read_text())["p50_us"]))
     return ours, base
+
+
+PROFILE = """
+import cProfile, pstats, site, sysconfig
+for _ in range(200):
+    handler(event, None)
+profiler = cProfile.Profile()
+profiler.enable()
+for _ in range(count):
+    handler(event, None)
+profiler.disable()
+stats = pstats.Stats(profiler).stats
+total = sum(row[2] for row in stats.values())
+roots = sorted([*site.getsitepackages(), sysconfig.get_paths()["stdlib"], sys.path[0]], key=len, reverse=True)
+def where(file):
+    # A path relative to site-packages, the standard library or the project: never this machine's own paths.
+    root = next((r for r in roots if file.startswith(r)), "")
+    return file[len(root):].lstrip("/")
+rows = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
+top = [[f"{where(f)}:{name}", stat[2] / total] for (f, _, name), stat in rows]
+with open(out, "w") as f:
+    json.dump(top, f)
+"""
+
+
+def profile_top(
+    event: dict[str, object], secret: str, env: dict[str, str], calls: int = 5000
+) -> list[tuple[str, float]]:
+    """The functions where a warm invocation spends its own time (cProfile tottime), as shares of the total."""
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        out = Path(tmp) / "profile.json"
+        subprocess.run(
+            [sys.executable, "-c", OURS + PROFILE, str(out), str(calls), json.dumps(event), secret],
+            env={**_base_env(), **env},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            check=True,
+            timeout=600,
+        )
+        return [(name, float(share)) for name, share in json.loads(out.read_text())]

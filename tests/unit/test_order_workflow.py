@@ -154,3 +154,21 @@ def test_stock_and_money_invariants(actions: list[tuple[Any, ...]], monkeypatch:
     world = OrderWorld()
     monkeypatch.setattr(workers.order_workflow, "services", lambda: world.container)
     exercise(Shop(world), wired_tasks, actions)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the saga compensates before it decides the order's outcome (docs/decisions/0008-standard-workflow.md)",
+)
+def test_a_duplicate_execution_never_undoes_a_confirmed_order(world: OrderWorld) -> None:
+    # Express workflows run at least once: two executions of one order, interleaved step by step.
+    order = world.order_service.place("u1", [("mug", 1)]).order
+    world.order_dispatcher.dispatch(order.id)
+    first = AslExecution(task_handlers(world), {"orderId": order.id}).run()
+    # The second runs after the first confirmed the order: ProcessPayment finds it CONFIRMED, and the catch
+    # sends it down the compensation path, which refunds the confirmed order's charge.
+    second = AslExecution(task_handlers(world), {"orderId": order.id}).run()
+    assert (first.outcome, second.outcome) == ("SUCCEEDED", "FAILED")
+    assert world.orders.orders[order.id].status is OrderStatus.CONFIRMED
+    charged, refunded = Shop(world).money()
+    assert charged - refunded == world.orders.orders[order.id].total.amount
