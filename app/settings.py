@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     idempotency_table: str = "order-service-idempotency-dev"
     order_queue_url: str = "https://sqs.us-east-1.amazonaws.com/123456789012/order-service-orders-dev"
     order_workflow_arn: str = "arn:aws:states:us-east-1:123456789012:stateMachine:order-service-order-workflow-dev"
+    # Set (by the template) only for an EXPRESS workflow: a delayed look at each started order.
+    order_watch_queue_url: str | None = None
+    # An order still unfinished this long after its workflow started has no execution left (Express stops at 300 s).
+    workflow_unfinished_seconds: int = Field(360, ge=1)
     event_bus_name: str = "order-service-events-dev"
     payment_limit_minor: int = Field(100_000, ge=1)
     analytics_table: str = "order-service-analytics-dev"

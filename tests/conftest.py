@@ -57,10 +57,16 @@ def local_cloud(pytestconfig: pytest.Config) -> Iterator[LocalCloud]:
 
 
 @pytest.fixture
-def stack(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack_overrides() -> dict[str, str]:
+    """Template parameters to deploy with (a test parametrizes `stack_overrides` to change them)."""
+    return {}
+
+
+@pytest.fixture
+def stack(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, stack_overrides: dict[str, str]) -> Iterator[Stack]:
     """A freshly reset local cloud, provisioned from the template, with the API's environment."""
     local_cloud.reset()
-    stack = Stack(load_template(), local_cloud.endpoint)
+    stack = Stack(load_template(), local_cloud.endpoint, overrides=stack_overrides)
     provision(stack)
     for key, value in {**function_env(stack, "ApiFunction"), **cloud_env(stack)}.items():
         monkeypatch.setenv(key, value)

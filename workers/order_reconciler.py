@@ -1,21 +1,38 @@
-"""ReconcileOrder: an order workflow execution ended FAILED, TIMED_OUT or ABORTED (its EventBridge event).
+"""ReconcileOrder: settles an order whose workflow ended without settling it.
 
-Whatever the saga left undone (a task process that died, a compensation that ran out of retries, an
-execution stopped by hand) is finished here within a minute: the stock is given back, the charge refunded
-and the order marked FAILED; a confirmed order gets the OrderProcessed event it still owes.
+Two event sources. A STANDARD workflow's execution that ends FAILED, TIMED_OUT or ABORTED raises an EventBridge
+status-change event; an EXPRESS workflow raises none, so the queue worker leaves a delayed message on the watch
+queue for each order it starts. Either way, whatever the saga left undone (a task process that died, a
+compensation that ran out of retries, an execution stopped or timed out) is finished here: the stock is given
+back, the charge refunded and the order marked FAILED; a confirmed order gets the OrderProcessed it still owes.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from app.domain.errors import ServiceUnavailable
 from app.observability import logger, traced
-from app.services.reconcile import WORKFLOW_ENDED
-from workers.common import services
+from app.services.reconcile import WORKFLOW_ENDED, Settled
+from workers.common import order_id_of, services
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A status-change event, or a batch of watch messages."""
+    if isinstance(event, dict) and "Records" in event:
+        return dict(process_partial_response(event=event, record_handler=watched, processor=processor, context=context))
+    return execution_ended(event)
+
+
+def execution_ended(event: dict[str, Any]) -> dict[str, Any]:
     """Settle the order the execution was named after (executions are named by order id)."""
     detail = event.get("detail") if isinstance(event, dict) else None
     detail = detail if isinstance(detail, dict) else {}
@@ -24,15 +41,39 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("not an ended order execution: ignored", extra={"status": str(status)[:40]})
         return {"outcome": "ignored"}
     logger.set_correlation_id(order_id)
-    settled = services().order_reconciler.reconcile(order_id, WORKFLOW_ENDED[status])
-    reply = {
+    reply = _reply(services().order_reconciler.reconcile(order_id, WORKFLOW_ENDED[status]))
+    logger.info("order reconciled", extra={**reply, "execution": status, "error": detail.get("error")})
+    return reply
+
+
+def watched(record: SQSRecord) -> dict[str, Any]:
+    """One watch message: settle the order if it is still unfinished; raise to look again later."""
+    logger.set_correlation_id(None)
+    try:
+        order_id = order_id_of(json.loads(record.body))
+    except Exception:
+        logger.error("malformed watch message", extra={"messageId": record.message_id, "body": record.body[:256]})
+        raise
+    logger.set_correlation_id(order_id)
+    container = services()
+    unfinished = timedelta(seconds=container.settings.workflow_unfinished_seconds)
+    settled = container.order_reconciler.check(order_id, unfinished)
+    if settled is None:
+        # Redelivered after the visibility timeout: by then no execution of it can be running.
+        raise ServiceUnavailable(f"order {order_id} may still have a running execution")
+    reply = _reply(settled)
+    if settled.released or settled.refunded or settled.failed or settled.published:
+        logger.info("order reconciled", extra={**reply, "execution": "watch"})
+    return reply
+
+
+def _reply(settled: Settled) -> dict[str, Any]:
+    return {
         "outcome": "settled",
-        "orderId": order_id,
+        "orderId": settled.order_id,
         "status": settled.status.value if settled.status else None,
         "released": settled.released,
         "refunded": settled.refunded,
         "failed": settled.failed,
         "published": settled.published,
     }
-    logger.info("order reconciled", extra={**reply, "execution": status, "error": detail.get("error")})
-    return reply

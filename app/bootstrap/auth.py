@@ -1,4 +1,4 @@
-"""Builds the token verifier, its key adapters and the cursor key from Settings.
+"""Builds the token verifier and its key adapters from Settings.
 
 Kept apart from the container so that the Lambda authorizer's cold start loads only what
 verification needs (no DynamoDB or SNS adapters); the container delegates here.
@@ -23,32 +23,6 @@ def secret_source(settings: Settings, clients: Callable[[str], Any]) -> SecretSo
     if settings.jwt_secret_id:
         return SecretsManagerSecret(clients("secretsmanager"), settings.jwt_secret_id, settings.jwt_secret_max_age)
     return StaticSecret(settings.jwt_secret.get_secret_value() if settings.jwt_secret else None)
-
-
-# Outside AWS only (Settings refuses plain secrets there): lets a bare `uvicorn` or a test list pages.
-LOCAL_CURSOR_KEY = "local-dev-cursor-key-never-used-in-aws"
-
-
-def cursor_key(settings: Settings, clients: Callable[[str], Any]) -> Callable[[], str]:
-    """The pagination cursors' HMAC key: Secrets Manager when an id is configured, else the local value."""
-    secret_id = settings.cursor_key_secret_id
-    if secret_id:
-        # Built on the first cursor: a request that lists nothing pays for no Secrets Manager client.
-        made: list[SecretsManagerSecret] = []
-
-        def from_secrets_manager() -> str:
-            if not made:
-                made.append(
-                    SecretsManagerSecret(
-                        clients("secretsmanager"), secret_id, settings.jwt_secret_max_age, "the cursor key"
-                    )
-                )
-            return made[0].secret()
-
-        return from_secrets_manager
-    if settings.cursor_signing_key is not None:
-        return StaticSecret(settings.cursor_signing_key.get_secret_value(), "cursor signing key").secret
-    return StaticSecret(None if settings.in_aws else LOCAL_CURSOR_KEY, "cursor signing key").secret
 
 
 def key_source(settings: Settings, clients: Callable[[str], Any]) -> KeySource:

@@ -67,6 +67,7 @@ class Ports:
     inventory: Inventory | None = None
     payments: PaymentGateway | None = None
     order_queue: OrderQueue | None = None
+    order_watch: OrderQueue | None = None
     workflow: WorkflowStarter | None = None
     order_events: EventPublisher | None = None
     notifications: Publisher | None = None
@@ -162,6 +163,14 @@ class Container:
         return self.ports.order_queue or SqsOrderQueue(self.client("sqs"), self.settings.order_queue_url)
 
     @cached_property
+    def order_watch(self) -> OrderQueue | None:
+        """The delayed look at each started order (EXPRESS workflows only; None otherwise)."""
+        from app.adapters.sqs import SqsOrderQueue
+
+        url = self.settings.order_watch_queue_url
+        return self.ports.order_watch or (SqsOrderQueue(self.client("sqs"), url) if url else None)
+
+    @cached_property
     def workflow(self) -> WorkflowStarter:
         """Starts the order workflow."""
         from app.adapters.stepfunctions import StepFunctionsStarter
@@ -231,7 +240,7 @@ class Container:
     @cached_property
     def cursor_key(self) -> Callable[[], str]:
         """The pagination cursors' key (read from Secrets Manager on first use in AWS)."""
-        from app.bootstrap.auth import cursor_key
+        from app.bootstrap.cursors import cursor_key
 
         return cursor_key(self.settings, self.client)
 
@@ -274,7 +283,7 @@ class Container:
         """The order queue worker's use case."""
         from app.services.order_workflow import OrderDispatcher
 
-        return OrderDispatcher(self.order_repo, self.workflow, self.clock)
+        return OrderDispatcher(self.order_repo, self.workflow, self.clock, self.order_watch)
 
     @cached_property
     def order_workflow(self) -> OrderWorkflow:

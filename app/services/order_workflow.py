@@ -15,6 +15,7 @@ from app.services.ports import (
     Clock,
     EventPublisher,
     Inventory,
+    OrderQueue,
     OrderRepository,
     PaymentGateway,
     ProductRepository,
@@ -44,10 +45,13 @@ def publish_outbox(order: Order, orders: OrderRepository, events: EventPublisher
 class OrderDispatcher:
     """The queue worker's use case: move the order to PROCESSING and start its workflow once."""
 
-    def __init__(self, orders: OrderRepository, starter: WorkflowStarter, clock: Clock) -> None:
+    def __init__(
+        self, orders: OrderRepository, starter: WorkflowStarter, clock: Clock, watch: OrderQueue | None = None
+    ) -> None:
         self.orders = orders
         self.starter = starter
         self.clock = clock
+        self.watch = watch
 
     def dispatch(self, order_id: str) -> str:
         """'started', 'duplicate' (execution already exists) or 'skipped' (order cancelled or final)."""
@@ -59,7 +63,12 @@ class OrderDispatcher:
         if order.status is OrderStatus.PENDING:
             # PROCESSING first: if the start then fails, the redelivery finds PROCESSING and starts it.
             self.orders.transition(order_id, OrderStatus.PROCESSING, self.clock())
-        return "started" if self.starter.start(order_id, {"orderId": order_id}) else "duplicate"
+        started = self.starter.start(order_id, {"orderId": order_id})
+        if self.watch is not None:
+            # An Express execution that dies raises no event: a delayed message has the reconciler look at the
+            # order once no execution of it can still run. Sent after the start: a failed send redelivers both.
+            self.watch.enqueue(order_id)
+        return "started" if started else "duplicate"
 
 
 class OrderWorkflow:
@@ -124,21 +133,30 @@ class OrderWorkflow:
         return order
 
     def release(self, order_id: str) -> bool:
-        """Give the reservation back, if the order holds one."""
-        return self.inventory.release(self._order(order_id), self.clock())
+        """Give the reservation back, if the order holds one; never for a confirmed order."""
+        order = self._order(order_id)
+        if order.status is OrderStatus.CONFIRMED:
+            return False  # its stock is sold: a duplicate execution's compensation must not touch it
+        return self.inventory.release(order, self.clock())
 
     def refund(self, order_id: str) -> bool:
-        """Refund the charge, if there is one."""
+        """Refund the charge, if there is one; never for a confirmed order."""
+        if self._order(order_id).status is OrderStatus.CONFIRMED:
+            return False
         return self.payments.refund(order_id)
 
     def fail(self, order_id: str, reason: str) -> Order:
-        """Store FAILED with its reason and publish OrderFailed; an order the user cancelled stays CANCELLED."""
+        """Decide the outcome: FAILED with its reason, publishing OrderFailed.
+
+        An order already CONFIRMED (another execution of it won) or CANCELLED (the user won) stays so, and the
+        definition compensates only what is not CONFIRMED: the decision comes before any compensation.
+        """
         try:
             order = self.orders.transition(order_id, OrderStatus.FAILED, self.clock(), reason=reason)
         except IllegalTransition:
             current = self._order(order_id)
-            if current.status is OrderStatus.CANCELLED:
-                return current  # the cancel won the race; the failure path has already given back what it held
+            if current.status in (OrderStatus.CANCELLED, OrderStatus.CONFIRMED):
+                return current
             raise
         publish_outbox(order, self.orders, self.events)
         return order

@@ -8,6 +8,7 @@ reconciliation that runs twice, or alongside the saga's own compensation, gives 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.domain.errors import IllegalTransition
 from app.domain.orders import FINAL, Order, OrderStatus
@@ -16,6 +17,8 @@ from app.services.ports import Clock, EventPublisher, Inventory, OrderRepository
 
 # The reason stored on an order whose execution ended abnormally, by execution status.
 WORKFLOW_ENDED = {"FAILED": "WorkflowFailed", "TIMED_OUT": "WorkflowTimedOut", "ABORTED": "WorkflowAborted"}
+# ... and on an order the watch found unfinished after every execution of it must have ended (Express).
+WORKFLOW_UNFINISHED = "WorkflowUnfinished"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,16 @@ class OrderReconciler:
         if order is None:
             return Settled(order_id, None)
         return self.settle(order, reason)
+
+    def check(self, order_id: str, unfinished_after: timedelta) -> Settled | None:
+        """The watch of an Express workflow: settle the order if it is still unfinished `unfinished_after` its
+        last change, or finish what a final one still owes; None while an execution may still be running."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return Settled(order_id, None)
+        if order.status not in FINAL and self.clock() - order.updated_at < unfinished_after:
+            return None
+        return self.settle(order, WORKFLOW_UNFINISHED)
 
     def settle(self, order: Order, reason: str) -> Settled:
         """A confirmed order only publishes what it owes; any other gives back, refunds, then is FAILED."""

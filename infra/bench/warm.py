@@ -101,7 +101,7 @@ def p50_per_process(
 
 
 PROFILE = """
-import cProfile, pstats, site, sysconfig
+import cProfile, os, pstats, site, sysconfig
 for _ in range(200):
     handler(event, None)
 profiler = cProfile.Profile()
@@ -111,7 +111,7 @@ for _ in range(count):
 profiler.disable()
 stats = pstats.Stats(profiler).stats
 total = sum(row[2] for row in stats.values())
-roots = sorted([*site.getsitepackages(), sysconfig.get_paths()["stdlib"], sys.path[0]], key=len, reverse=True)
+roots = sorted([*site.getsitepackages(), sysconfig.get_paths()["stdlib"], os.getcwd()], key=len, reverse=True)
 def where(file):
     # A path relative to site-packages, the standard library or the project: never this machine's own paths.
     root = next((r for r in roots if file.startswith(r)), "")

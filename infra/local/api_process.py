@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from typing import IO
 
 from infra.local.paths import PROJECT_ROOT
@@ -98,14 +99,63 @@ class _Child:
             self.process.stdout.close()
 
 
-class ApiProcess:
-    """The API on a fixed socket; `reload()` swaps in a new process only once its code imports."""
+class _Group:
+    """Several uvicorn processes on the one socket: the kernel hands each connection to one of them.
 
-    def __init__(self, sock: socket.socket, env: dict[str, str], log: LogSink) -> None:
+    The app's async routes call blocking boto3 (right under Mangum, one request per environment), so one
+    process serves one AWS call at a time; several processes serve concurrent requests as Lambda's
+    concurrent environments do, without changing the Lambda path.
+    """
+
+    def __init__(self, sock: socket.socket, env: dict[str, str], log: LogSink, size: int) -> None:
+        self.children = [_Child(sock, env, log) for _ in range(size)]  # started together, imported in parallel
+
+    def start_error(self) -> str | None:
+        """None once every process imported the app; else the first error line."""
+        errors = [child.start_error() for child in self.children]
+        return next((error for error in errors if error is not None), None)
+
+    @property
+    def modules(self) -> set[str]:
+        """The source files any process imported."""
+        return set().union(*(child.modules for child in self.children))
+
+    def poll(self) -> int | None:
+        """The exit code of the first process that ended, or None while all run."""
+        return next((code for code in (c.process.poll() for c in self.children) if code is not None), None)
+
+    @property
+    def pid(self) -> int:
+        """The first process's id (it names the group in messages)."""
+        return self.children[0].process.pid
+
+    def stop(self, timeout: float = 30, hand_over: float = 0.0) -> None:
+        """Stop every process, in parallel."""
+        threads = [
+            threading.Thread(target=child.stop, args=(timeout, hand_over), name="api-stop", daemon=True)
+            for child in self.children
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+def workers_wanted(env: Mapping[str, str]) -> int:
+    """API_WORKERS (1 to 16), else 4."""
+    value = env.get("API_WORKERS", "")
+    return max(1, min(16, int(value))) if value.isdigit() else 4
+
+
+class ApiProcess:
+    """The API on a fixed socket; `reload()` swaps in new processes only once their code imports."""
+
+    def __init__(self, sock: socket.socket, env: dict[str, str], log: LogSink, workers: int = 1) -> None:
         self.sock = sock
         self.env = env
         self.log = log
-        self._current: _Child | None = None
+        self.workers = workers
+        self._current: _Group | None = None
         self._lock = threading.Lock()
         self._retiring: list[threading.Thread] = []
 
@@ -116,7 +166,7 @@ class ApiProcess:
     def reload(self) -> str | None:
         """Start a process on the code as it is now; retire the old one once the new one is ready."""
         with self._lock:
-            candidate = _Child(self.sock, self.env, self.log)
+            candidate = _Group(self.sock, self.env, self.log, self.workers)
             error = candidate.start_error()
             if error is not None:
                 candidate.stop(timeout=5)
@@ -138,17 +188,17 @@ class ApiProcess:
     @property
     def alive(self) -> bool:
         """True while the serving process runs (or while none has started yet: nothing to restart)."""
-        return self._current is None or self._current.process.poll() is None
+        return self._current is None or self._current.poll() is None
 
     @property
     def exit_code(self) -> int | None:
         """How the serving process ended, if it did."""
-        return None if self._current is None else self._current.process.poll()
+        return None if self._current is None else self._current.poll()
 
     @property
     def pid(self) -> int | None:
         """The serving process's id."""
-        return None if self._current is None else self._current.process.pid
+        return None if self._current is None else self._current.pid
 
     def stop(self) -> None:
         """Stop serving and close the socket."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -13,7 +14,7 @@ from types import FrameType
 from typing import Protocol
 
 from infra.local.api_gateway import LambdaGateway
-from infra.local.api_process import ApiProcess, PortBusy, listen
+from infra.local.api_process import ApiProcess, PortBusy, listen, workers_wanted
 from infra.local.cloud import LocalCloud
 from infra.local.env import function_env
 from infra.local.infra_changes import InfraChanges
@@ -192,7 +193,9 @@ class Supervisor:
         if self.options.api == "lambda":
             return LambdaGateway(sock, stack, runtime.pools, self.out)
         env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
-        return ApiProcess(sock, {**base_env(), **env}, self.out)
+        # One process when a debugger is to attach to the API: every request then reaches it.
+        workers = 1 if self.options.debug == API_FUNCTION else workers_wanted(os.environ)
+        return ApiProcess(sock, {**base_env(), **env}, self.out, workers)
 
     def _reloader(self, api: ApiServer, runtime: LocalRuntime, stack: Stack) -> Reloader:
         def targets() -> dict[str, Reloadable]:

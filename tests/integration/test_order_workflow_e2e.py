@@ -125,19 +125,10 @@ def test_every_workflow_path_on_the_real_definition(
         (crashed, "CHARGE"): 2000,
         (crashed, "REFUND"): 2000,
     }
-    assert execution_path(stack, declined)[-4:] == [
-        "ProcessPayment",
-        "ReleaseInventory",
-        "MarkOrderFailed",
-        "OrderFailed",
-    ]
-    assert execution_path(stack, crashed)[-5:] == [
-        "UpdateInventory",
-        "CompensatePayment",
-        "ReleaseInventory",
-        "MarkOrderFailed",
-        "OrderFailed",
-    ]
+    # The outcome is decided before anything is compensated.
+    failure_path = ["MarkOrderFailed", "Decided", "CompensatePayment", "ReleaseInventory", "Compensated", "OrderFailed"]
+    assert execution_path(stack, declined)[-7:] == ["ProcessPayment", *failure_path]
+    assert execution_path(stack, crashed)[-7:] == ["UpdateInventory", *failure_path]
     assert execution_path(stack, flaky).count("ProcessPayment") == 1  # a Retry stays in the state
     emitted = [json.loads(line.split(" ", 1)[1]) for line in logs if '"_aws"' in line and " " in line]
     names = {

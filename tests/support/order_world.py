@@ -121,6 +121,9 @@ class AslExecution:
             self.outcome = "SUCCEEDED" if spec["Type"] == "Succeed" else "FAILED"
             self.state = None
             return
+        if spec["Type"] == "Choice":
+            self.state = _choose(spec, self.data)
+            return
         assert spec["Type"] == "Task"
         name = spec["Resource"].removeprefix("${").removesuffix("}")
         try:
@@ -145,6 +148,15 @@ class AslExecution:
                 attempts += 1
                 if retrier is None or attempts > retrier["MaxAttempts"]:
                     raise
+
+
+def _choose(spec: dict[str, Any], data: Any) -> str:
+    """The Next of the first rule whose `$.field` equals its StringEquals (the only rules the definition uses)."""
+    for rule in spec["Choices"]:
+        assert set(rule) == {"Variable", "StringEquals", "Next"}, rule
+        if isinstance(data, dict) and data.get(rule["Variable"].removeprefix("$.")) == rule["StringEquals"]:
+            return str(rule["Next"])
+    return str(spec["Default"])
 
 
 def _matches(names: list[str], exc: Exception) -> bool:

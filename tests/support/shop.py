@@ -1,8 +1,9 @@
 """The stock-and-money property, run on the fakes and on the DynamoDB adapters alike.
 
-Random restocks, orders (some declined), cancellations, interleaved and duplicated saga steps, reprices
-and commit faults; afterwards every order is final, nothing is held, sold stock matches the confirmed
-orders, and the money kept is exactly the confirmed totals.
+Random restocks, orders (some declined), cancellations, interleaved and duplicated saga steps, duplicate
+whole executions (Express workflows are at-least-once), reprices and commit faults; afterwards every order
+is final, nothing is held, sold stock matches the confirmed orders, and the money kept is exactly the
+confirmed totals.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ action = st.one_of(
     st.tuples(st.just("step"), st.integers(0, 20), st.booleans()),
     st.tuples(st.just("reprice"), st.sampled_from(PRODUCTS)),
     st.tuples(st.just("commit_fault"), st.booleans()),
+    # Express workflows run at least once: a second whole execution of an order, interleaved with the others.
+    st.tuples(st.just("duplicate"), st.integers(0, 20)),
 )
 Handlers = Callable[[bool], dict[str, Task]]
 
@@ -170,7 +173,7 @@ def exercise(shop: Shop, handlers: Handlers, actions: list[tuple[Any, ...]]) -> 
         ex.tasks = handlers(False)
         ex.run()
     check_stock(shop)
-    orders = [shop.order(ex.data["orderId"]) for ex in executions]
+    orders = [shop.order(order_id) for order_id in {ex.data["orderId"] for ex in executions}]
     assert all(o.status in FINAL for o in orders)
     assert all(p.reserved == 0 for p in shop.products())
     confirmed = [o for o in orders if o.status is OrderStatus.CONFIRMED]
@@ -203,6 +206,9 @@ def _play(
         services.catalog.put(act[1], act[1], 100 + n, "USD")
     elif kind == "commit_fault":
         shop.commit_fault(act[1])
+    elif kind == "duplicate" and executions:
+        order_id = executions[act[1] % len(executions)].data["orderId"]
+        executions.append(AslExecution(handlers(False), {"orderId": order_id}))
 
 
 def check_stock(shop: Shop) -> None:

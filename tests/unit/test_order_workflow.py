@@ -16,6 +16,9 @@ from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
 from tests.support.order_world import AslExecution, OrderWorld, Task
 from tests.support.shop import PRODUCTS, Shop, action, exercise, wired_tasks
 
+# Decide first, then compensate: the failure path every failing execution takes.
+FAILURE_PATH = ["MarkOrderFailed", "Decided", "CompensatePayment", "ReleaseInventory", "Compensated", "OrderFailed"]
+
 
 def task_handlers(world: OrderWorld, duplicate: bool = False) -> dict[str, Task]:
     """The wired handlers (the world is reached through the patched `services`)."""
@@ -57,7 +60,7 @@ def test_happy_path_confirms_sells_and_notifies(world: OrderWorld) -> None:
 def test_out_of_stock_fails_with_its_reason(world: OrderWorld) -> None:
     ex = run(world, [("mug", 1), ("tea", 1)])
     assert ex.outcome == "FAILED"
-    assert ex.visited[-2:] == ["MarkOrderFailed", "OrderFailed"]
+    assert ex.visited[2:] == FAILURE_PATH
     assert status(world, ex) == (OrderStatus.FAILED, "InsufficientInventory")
     assert world.products.products["mug"].available == 3  # all or nothing
     assert world.events.events[-1][0] == "OrderFailed"
@@ -68,13 +71,13 @@ def test_validation_failure(world: OrderWorld) -> None:
     world.order_dispatcher.dispatch(order.id)
     world.catalog.put("mug", "Mug", 700, "USD")
     ex = AslExecution(task_handlers(world), {"orderId": order.id}).run()
-    assert ex.visited == ["ValidateOrder", "MarkOrderFailed", "OrderFailed"]
+    assert ex.visited == ["ValidateOrder", *FAILURE_PATH]
     assert status(world, ex) == (OrderStatus.FAILED, "ValidationError")
 
 
 def test_declined_payment_releases_the_stock(world: OrderWorld) -> None:
     ex = run(world, [("mug", 2)], token=DECLINED_TOKEN)
-    assert ex.visited[2:] == ["ProcessPayment", "ReleaseInventory", "MarkOrderFailed", "OrderFailed"]
+    assert ex.visited[2:] == ["ProcessPayment", *FAILURE_PATH]
     assert status(world, ex) == (OrderStatus.FAILED, "PaymentFailed")
     mug = world.products.products["mug"]
     assert (mug.available, mug.reserved, mug.sold) == (3, 0, 0)
@@ -84,13 +87,7 @@ def test_declined_payment_releases_the_stock(world: OrderWorld) -> None:
 def test_failed_commit_refunds_and_releases(world: OrderWorld) -> None:
     world.inventory.fail_commit = True
     ex = run(world, [("mug", 2)])
-    assert ex.visited[3:] == [
-        "UpdateInventory",
-        "CompensatePayment",
-        "ReleaseInventory",
-        "MarkOrderFailed",
-        "OrderFailed",
-    ]
+    assert ex.visited[3:] == ["UpdateInventory", *FAILURE_PATH]
     assert status(world, ex) == (OrderStatus.FAILED, "CommitFailed")
     order_id = ex.data["orderId"]
     assert world.payments.refunds == world.payments.charges == {order_id: world.orders.orders[order_id].total}
@@ -156,19 +153,16 @@ def test_stock_and_money_invariants(actions: list[tuple[Any, ...]], monkeypatch:
     exercise(Shop(world), wired_tasks, actions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the saga compensates before it decides the order's outcome (docs/decisions/0008-standard-workflow.md)",
-)
 def test_a_duplicate_execution_never_undoes_a_confirmed_order(world: OrderWorld) -> None:
     # Express workflows run at least once: two executions of one order, interleaved step by step.
     order = world.order_service.place("u1", [("mug", 1)]).order
     world.order_dispatcher.dispatch(order.id)
     first = AslExecution(task_handlers(world), {"orderId": order.id}).run()
-    # The second runs after the first confirmed the order: ProcessPayment finds it CONFIRMED, and the catch
-    # sends it down the compensation path, which refunds the confirmed order's charge.
+    # The second runs after the first confirmed the order: ProcessPayment finds it CONFIRMED; the decision keeps
+    # CONFIRMED, so nothing is compensated (before decide-first, this path refunded the confirmed charge).
     second = AslExecution(task_handlers(world), {"orderId": order.id}).run()
-    assert (first.outcome, second.outcome) == ("SUCCEEDED", "FAILED")
+    assert (first.outcome, second.outcome) == ("SUCCEEDED", "SUCCEEDED")
+    assert second.visited[-3:] == ["MarkOrderFailed", "Decided", "AlreadyConfirmed"]
     assert world.orders.orders[order.id].status is OrderStatus.CONFIRMED
     charged, refunded = Shop(world).money()
     assert charged - refunded == world.orders.orders[order.id].total.amount

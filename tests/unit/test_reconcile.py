@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -120,3 +121,55 @@ def test_a_republished_event_is_counted_once(world: OrderWorld) -> None:
 )
 def test_the_reconciler_ignores_what_is_not_an_ended_execution(event: Any) -> None:
     assert workers.order_reconciler.handler(event, None) == {"outcome": "ignored"}
+
+
+# ---------------------------------------------------------------- the watch of an Express workflow
+
+
+def test_the_dispatcher_leaves_a_watch_for_each_order_it_starts(world: OrderWorld) -> None:
+    from app.services.order_workflow import OrderDispatcher
+    from tests.support.fakes import RecordingQueue
+
+    watch = RecordingQueue()
+    dispatcher = OrderDispatcher(world.orders, world.container.workflow, world.clock, watch)
+    order_id = world.order_service.place("ada", [("mug", 1)]).order.id
+    dispatcher.dispatch(order_id)
+    assert watch.sent == [order_id]
+
+
+def test_the_watch_waits_while_an_execution_may_still_run(world: OrderWorld) -> None:
+    order_id = accepted(world, "reserve", "charge")
+    unfinished = timedelta(seconds=360)
+    assert reconciler(world).check(order_id, unfinished) is None
+    world.clock.advance(seconds=361)
+    settled = reconciler(world).check(order_id, unfinished)
+    assert settled is not None
+    assert (settled.status, settled.released, settled.refunded) == (OrderStatus.FAILED, True, True)
+    assert world.orders.orders[order_id].reason == "WorkflowUnfinished"
+
+
+def test_the_watch_finishes_what_a_failed_order_still_holds(world: OrderWorld) -> None:
+    # Decided FAILED, then its compensation died: no need to wait, nothing can confirm it any more.
+    order_id = accepted(world, "reserve", "charge")
+    world.order_workflow.fail(order_id, "CommitFailed")
+    settled = reconciler(world).check(order_id, timedelta(seconds=360))
+    assert settled is not None
+    assert (settled.released, settled.refunded, settled.failed) == (True, True, False)
+    assert world.products.products["mug"].reserved == 0
+
+
+def test_the_watch_handler_reports_an_unfinished_order_for_a_later_look(
+    world: OrderWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.local.payloads import sqs_event
+
+    monkeypatch.setattr(workers.order_reconciler, "services", lambda: world.container)
+    order_id = accepted(world, "reserve")
+    event = sqs_event({"orderId": order_id}, "not json", queue="order-service-order-watch-dev")
+    reply = workers.order_reconciler.handler(event, None)
+    assert [f["itemIdentifier"] for f in reply["batchItemFailures"]] == [m["messageId"] for m in event["Records"]]
+    world.clock.advance(seconds=world.container.settings.workflow_unfinished_seconds + 1)
+    assert workers.order_reconciler.handler(event, None)["batchItemFailures"] == [
+        {"itemIdentifier": event["Records"][1]["messageId"]}
+    ]
+    assert world.orders.orders[order_id].status is OrderStatus.FAILED

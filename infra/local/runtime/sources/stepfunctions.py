@@ -130,7 +130,9 @@ class StateMachineSource:
             sfn.update_state_machine(stateMachineArn=arn, definition=body, roleArn=self.role)
 
     def run(self, stop: threading.Event) -> None:
-        """Announce ended executions on the default bus, as Step Functions does (moto does not)."""
+        """Announce ended executions on the default bus, as Step Functions does for STANDARD ones (moto does not)."""
+        if self.kind == "EXPRESS":
+            return  # Step Functions raises no status-change events for Express executions
         watcher = ExecutionWatcher(self.services, self.arn)
         watcher.prime()
         guarded(self.services, self.description, stop, lambda: watcher.announce_once(stop))
