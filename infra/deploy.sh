@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Build the one Lambda image, push it to ECR, then `sam build` and `sam deploy` the stack.
 # Usage: infra/deploy.sh dev|prod   (needs docker, the AWS CLI v2, the SAM CLI and AWS credentials)
-# Optional: ARCH=x86_64|arm64 (default x86_64), EXTRA_PARAMS="CorsAllowedOrigins=https://app.example.com ..."
+# Optional: ARCH=arm64|x86_64 (default arm64, as the template), EXTRA_PARAMS="CorsAllowedOrigins=https://app.example.com ..."
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAGE="${1:?usage: infra/deploy.sh dev|prod}"
 case "$STAGE" in dev|prod) ;; *) echo "STAGE must be dev or prod" >&2; exit 2 ;; esac
 SERVICE="${SERVICE:-order-service}"
-ARCH="${ARCH:-x86_64}"
+ARCH="${ARCH:-arm64}"
 PLATFORM=$([ "$ARCH" = arm64 ] && echo linux/arm64 || echo linux/amd64)
 ACCOUNT=$(aws sts get-caller-identity --query Account --output text)
 REGION=$(aws configure get region || echo "${AWS_REGION:?set AWS_REGION}")

@@ -63,8 +63,7 @@ def test_order_processed_confirms_counts_once_and_announces_low_stock(
 
     items = aws(stack, "dynamodb").scan(TableName=stack.name("AnalyticsTable"))["Items"]
     day = {i["sk"]["S"]: i for i in items if i["pk"]["S"] == "DAY#2026-11-26"}
-    assert day["TOTAL"]["orders"] == {"N": "1"}
-    assert day["REVENUE#USD"]["amount"] == {"N": "1234"}
+    assert (day["SALES#USD"]["orders"], day["SALES#USD"]["amount"]) == ({"N": "1"}, {"N": "1234"})
     assert (day["UNITS#mug"]["units"], day["UNITS#tea"]["units"]) == ({"N": "2"}, {"N": "1"})
 
 
@@ -148,3 +147,21 @@ def test_analytics_daily_returns_the_aggregates_to_admins(
     assert bad.headers["content-type"].startswith("application/problem+json")
     not_a_date = {"from": "yesterday", "to": "2026-11-24"}
     assert client.get("/analytics/daily", params=not_a_date, headers=admin).status_code == 422
+
+
+def test_a_day_counted_before_sales_items_existed_still_adds_up(stack: Stack) -> None:
+    # Days written by the earlier layout hold TOTAL and REVENUE#<currency>; new sales add SALES#<currency>.
+    from datetime import date
+
+    from app.adapters.dynamodb.analytics import DynamoAnalytics
+    from app.services.ports import Sale
+
+    dynamodb, table = aws(stack, "dynamodb"), stack.name("AnalyticsTable")
+    for sk, attribute, value in (("TOTAL", "orders", "2"), ("REVENUE#USD", "amount", "1000")):
+        dynamodb.put_item(
+            TableName=table, Item={"pk": {"S": "DAY#2026-11-26"}, "sk": {"S": sk}, attribute: {"N": value}}
+        )
+    store = DynamoAnalytics(dynamodb, table, lambda: datetime(2026, 11, 26, tzinfo=UTC))
+    assert store.record("sale-1", Sale(day=date(2026, 11, 26), currency="USD", revenue=500, units={"mug": 1}))
+    (day,) = store.days(date(2026, 11, 26), date(2026, 11, 26))
+    assert (day.orders, day.revenue, day.units) == (3, {"USD": 1500}, {"mug": 1})
