@@ -29,7 +29,7 @@ RELOAD ?= 1
 FRESH ?=
 DEBUG ?=
 API ?= uvicorn
-run: install  ## start everything (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda: the Lambda path)
+run: install  ## start everything (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda: the Lambda path, API_WORKERS=2)
 	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) --api $(API) \
 		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)")
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,13 @@ def main(argv: list[str]) -> int:
         secret = local_secret(stack)
         assert secret, "no JWT secret in the local Secrets Manager"
         REPORTS.mkdir(exist_ok=True)
+        began = datetime.now(UTC).isoformat()
         _locust(base, secret, args.users, args.seconds)
         summary = _summary()
         accepted = json.loads((REPORTS / "load-orders.json").read_text())
+        # Requests still in flight when locust stops are cut off client-side, but the server may have accepted
+        # them: those orders count too (and must end final like the others).
+        accepted += sorted(set(_placed_by_load_users(stack, began)) - set(accepted))
         admin = mint(secret, "load-admin", "admin", None, "order-service", "order-service")
         orders = _drain(base, admin, accepted, args.drain_seconds)
         problems = _check(stack, orders, accepted) + summary.pop("problems")
@@ -161,6 +166,16 @@ def _check(stack: Stack, orders: dict[str, dict[str, Any]], accepted: list[str])
         if net.get(order_id, 0) != expected:
             problems.append(f"order {order_id} {order['status']}: paid {net.get(order_id, 0)}, expected {expected}")
     return problems
+
+
+def _placed_by_load_users(stack: Stack, since: str) -> list[str]:
+    """Every order a load user placed since the run began (`load-` users are the locustfile's)."""
+    items = _scan(aws_client(stack, "dynamodb"), stack.name("OrdersTable"))
+    return [
+        i["orderId"]["S"]
+        for i in items
+        if i.get("userId", {}).get("S", "").startswith("load-") and i.get("createdAt", {}).get("S", "") >= since
+    ]
 
 
 def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:

@@ -142,9 +142,9 @@ class _Group:
 
 
 def workers_wanted(env: Mapping[str, str]) -> int:
-    """API_WORKERS (1 to 16), else 4."""
+    """API_WORKERS (1 to 16), else 2."""
     value = env.get("API_WORKERS", "")
-    return max(1, min(16, int(value))) if value.isdigit() else 4
+    return max(1, min(16, int(value))) if value.isdigit() else 2
 
 
 class ApiProcess:

@@ -28,9 +28,17 @@ class HandOverServer(uvicorn.Server):
     """
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start as uvicorn does, then listen for SIGUSR1."""
+        """Start as uvicorn does, then listen for SIGUSR1 and watch the supervisor."""
         await super().startup(sockets)
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.stop_accepting)
+        self._orphan_watch = asyncio.get_running_loop().create_task(self._exit_when_orphaned(os.getppid()))
+
+    async def _exit_when_orphaned(self, parent: int) -> None:
+        """Stop when the supervisor is gone (a `kill -9` of it): this process runs in its own session, so
+        nothing else would ever stop it, and it would hold the port."""
+        while os.getppid() == parent:
+            await asyncio.sleep(1)
+        self.should_exit = True
 
     def stop_accepting(self) -> None:
         """Close this process's listeners; the shared socket stays open in the new process."""

@@ -69,8 +69,14 @@ def test_a_crash_mid_write_loses_at_most_the_last_seconds_and_the_state_loads(tm
         assert create_user(run, admin, user, admin=True).status_code == 201
         created.append((user, time.monotonic()))
         time.sleep(0.05)
+    api = api_processes(run)
+    assert len(api) == 2  # API_WORKERS' default
     run.crash()  # while the snapshots are being written, every 2 s
     crashed_at = time.monotonic()
+    # The API processes run in sessions of their own, out of reach of the kill: they notice and stop.
+    while any(alive(pid) for pid in api):
+        assert time.monotonic() - crashed_at < 120, "API processes outlived the supervisor"
+        time.sleep(0.2)
 
     again = DevRun(tmp_path).ready()
     try:
@@ -112,8 +118,9 @@ def test_ctrl_c_during_the_start_stops_cleanly(tmp_path: Path) -> None:
     assert "stopped; saved" in run.output()
 
 
-def api_process(run: DevRun) -> int:
-    """The pid of the API process `make run` started (its child, in a session of its own)."""
+def api_processes(run: DevRun) -> list[int]:
+    """The pids of the API processes `make run` started (its children, in a session of their own)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -123,8 +130,23 @@ def api_process(run: DevRun) -> int:
         except (OSError, ValueError, IndexError):
             continue
         if b"infra.local.api_server" in command and parent == run.process.pid:
-            return int(entry.name)
-    raise AssertionError("no API process")
+            found.append(int(entry.name))
+    return found
+
+
+def api_process(run: DevRun) -> int:
+    """The pid of one API process `make run` started."""
+    found = api_processes(run)
+    assert found, "no API process"
+    return found[0]
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists (and is not a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 @pytest.mark.slow
