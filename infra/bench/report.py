@@ -153,6 +153,24 @@ durations (rounded up to 100 ms, 64 MB).
 
 {cost_table(standard)}
 
+Why each line is what it is (largest first):
+
+- **DynamoDB write units.** Transactions cost two units per item, so they are used only where two items must
+  change together: the reservation (the order's flag and each product's stock), the commit (the order
+  CONFIRMED and each product's reserved stock sold) and the daily analytics (the event's once-only marker
+  with the day's sales item and each product's units; one item fewer per order than before). The rest are
+  single conditional writes: the order (API), PROCESSING (queue worker), the payment's start and charged
+  mark, the outbox cleared after publishing, the low-stock flag; and two writes of the simulated payment
+  gateway (its attempt counter and ledger entry), which a real payment provider would replace.
+- **SQS.** The order message and, with Express, the watch message; each also received and deleted.
+- **Lambda GB-seconds.** Workers run at 256 MB (they wait on AWS, not the CPU), the API at 512 MB, all on
+  arm64 (20% less per GB-second than x86_64). Local durations include moto's latency: AWS's are shorter.
+- **Lambda requests.** One per function on the order's path: API, queue worker, five saga tasks, the
+  OrderProcessed consumer. Merging tasks would save requests but lose per-task retries and least privilege.
+- **Step Functions.** Express: one request and about a second of 64 MB per order. Standard would be five
+  state transitions per order, the whole difference between the two totals.
+- **API Gateway, EventBridge, SNS.** One request, one event (OrderProcessed), one notification per order.
+
 Express: {_total(express):.2f} USD per million orders; Standard: {_total(standard):.2f} USD. Largest items with
 Express: {top}. Why Express is the default: docs/decisions/0008-standard-workflow.md. Not in the tables: the
 Express watch's reconciler invocation (one per ten orders, batched) and idle queue polling, each under
