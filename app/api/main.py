@@ -23,12 +23,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app.state.container = container
     app.state.settings = settings
-    app.include_router(health.router)
-    app.include_router(users.router)
-    app.include_router(imports.router)
-    app.include_router(products.router)
-    app.include_router(orders.router)
-    app.include_router(analytics.router)
+    for router in (health.router, users.router, imports.router, products.router, orders.router, analytics.router):
+        # The routers' routes go on the app's own router: an included router is one more matching layer per
+        # request (19 µs of a 198 µs GET, docs/performance.md). Each router sets its prefix and tags itself.
+        app.router.routes.extend(router.routes)
     problems.install(app)
     # The import size limit is a deployment setting: the document states the one this deployment enforces.
     limits = {"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}}

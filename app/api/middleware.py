@@ -32,6 +32,15 @@ def correlation_id(scope: Scope, headers: dict[str, str]) -> str:
     return given if _SAFE_ID.match(given) else str(uuid.uuid4())
 
 
+# The only request headers the middleware reads; the app reads its own from the scope.
+_WANTED = frozenset({b"content-length", b"transfer-encoding", b"content-type", CORRELATION_HEADER.encode()})
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers the middleware judges, by lower-case name (ASGI servers lower-case names already)."""
+    return {k.lower().decode("latin-1"): v.decode("latin-1") for k, v in raw if k.lower() in _WANTED}
+
+
 def _replay(messages: list[Message], then: Receive) -> Receive:
     """A receive callable that hands out the given messages, then waits on the real one (for a disconnect)."""
     pending = list(messages)
@@ -54,7 +63,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _wanted_headers(scope["headers"])
         cid = correlation_id(scope, headers)
         logger.set_correlation_id(cid)
         started = time.perf_counter()
@@ -80,11 +89,15 @@ class RequestContextMiddleware:
                 # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
                 # that ignores its body (POST /orders/{id}/cancel) would otherwise act on an over-limit request.
                 # Through Mangum no request has a Content-Length: the body read here is judged the same way.
+                # Read whole and within the limit, it needs no counting on its way to the app.
                 receive, rejection = await self._buffered(receive, scope, headers)
+                guarded = receive
+            else:
+                guarded = self._limited(receive, too_large)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
             else:
-                await self._traced(scope, state, self.app(scope, self._limited(receive, too_large), send_wrapper))
+                await self._traced(scope, state, self.app(scope, guarded, send_wrapper))
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never leak a traceback
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
