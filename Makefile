@@ -98,7 +98,7 @@ check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the u
 
 bench: install  ## cold starts, warm overhead, cost per order, reload and restart times; writes docs/performance.md, docs/devloop.md
 	$(BIN)/python -m infra.bench
-	$(BIN)/python -m infra.bench.import_memory --tracemalloc --rows 10000 40000
+	$(BIN)/python -m infra.bench.import_memory --tracemalloc --rows 10000 25000
 	$(BIN)/python -m infra.bench.devloop
 
 USERS ?= 20
