@@ -90,6 +90,16 @@ def authorizer_of(stack: Stack) -> Authorizer | None:
     return None
 
 
+def cors_origins(stack: Stack) -> list[str]:
+    """The origins the template's HTTP API allows (its CorsConfiguration), which answers CORS in AWS."""
+    origins: list[str] = []
+    for api in stack.of_type("AWS::Serverless::HttpApi").values():
+        config = stack.resolve(api.get("Properties", {}).get("CorsConfiguration") or {})
+        allowed = config.get("AllowOrigins", []) if isinstance(config, dict) else []
+        origins += [str(o) for o in (allowed if isinstance(allowed, list) else [allowed])]
+    return origins
+
+
 def _function_of(arn: Any) -> str | None:
     """The function an authorizer's FunctionArn names: `!GetAtt Fn.Arn` or its alias, `!Ref Fn.Alias`."""
     if isinstance(arn, dict) and "Fn::GetAtt" in arn:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-from infra.local.api_gateway import LambdaGateway
+from infra.local.api_gateway import LambdaGateway, cors_origins
 from infra.local.api_process import ApiProcess, PortBusy, listen, workers_wanted
 from infra.local.cloud import LocalCloud
 from infra.local.env import function_env
@@ -104,6 +104,13 @@ def wait_healthy(base: str, stop: threading.Event, timeout: float = HEALTH_TIMEO
     return False
 
 
+def uvicorn_env(stack: Stack, moto_port: int) -> dict[str, str]:
+    """ApiFunction's environment under uvicorn, which stands in for the HTTP API as well: in AWS the HTTP API
+    answers CORS (the function gets none to apply), so here the app applies the API's CorsConfiguration."""
+    env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(moto_port)}
+    return {**env, "CORS_ALLOWED_ORIGINS": ",".join(cors_origins(stack))}
+
+
 class Supervisor:
     """Starts everything in order, keeps it running, and stops it so that nothing is lost."""
 
@@ -192,7 +199,7 @@ class Supervisor:
     def _api(self, sock: socket.socket, stack: Stack, runtime: LocalRuntime, cloud: LocalCloud) -> ApiServer:
         if self.options.api == "lambda":
             return LambdaGateway(sock, stack, runtime.pools, self.out)
-        env = {**function_env(stack, API_FUNCTION), "MOTO_PORT": str(cloud.port)}
+        env = uvicorn_env(stack, cloud.port)
         # One process when a debugger is to attach to the API: every request then reaches it.
         workers = 1 if self.options.debug == API_FUNCTION else workers_wanted(os.environ)
         return ApiProcess(sock, {**base_env(), **env}, self.out, workers)
