@@ -45,9 +45,9 @@ def mangum(app: ASGIApp) -> Mangum:
     return Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
 
 
-# A request no user can make (the id is not a valid user id): it builds routing, validation, the edge
-# caller, the DynamoDB client and its connection, and the problem reply, then answers 404 (401 where the
-# edge authorizer is not trusted).
+# An admin reading a user that does not exist (a read: it changes nothing): it builds routing, validation,
+# the edge caller, the DynamoDB client and its connection, and the problem reply, then answers 404 (401
+# where the edge authorizer is not trusted).
 PRIMING_USER = "snapstart-priming"
 
 

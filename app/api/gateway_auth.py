@@ -29,8 +29,16 @@ def gateway_principal(scope: Scope, now: float, leeway_seconds: float) -> Princi
     jwt = authorizer.get("jwt")
     if isinstance(jwt, Mapping) and isinstance(jwt.get("claims"), Mapping):
         # The HTTP API's own JWT authorizer checked signature, issuer, audience and expiry.
-        return principal_from_claims(jwt["claims"], verified_claim_required=True)
+        return principal_from_claims(_unflattened(jwt["claims"]), verified_claim_required=True)
     return None
+
+
+def _unflattened(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims with `cognito:groups` a list again: the HTTP API passes an array claim as "[a b]"."""
+    groups = claims.get("cognito:groups")
+    if isinstance(groups, str) and groups.startswith("[") and groups.endswith("]"):
+        return {**claims, "cognito:groups": groups[1:-1].split()}
+    return dict(claims)
 
 
 def _from_lambda_context(context: Mapping[str, Any], now: float, leeway_seconds: float) -> Principal:

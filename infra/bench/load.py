@@ -49,6 +49,7 @@ def main(argv: list[str]) -> int:
         accepted += sorted(set(_placed_by_load_users(stack, began)) - set(accepted))
         admin = mint(secret, "load-admin", "admin", None, "order-service", "order-service")
         orders = _drain(base, admin, accepted, args.drain_seconds)
+        _wait_executions(stack, args.drain_seconds)
         problems = _check(stack, orders, accepted) + summary.pop("problems")
     finally:
         if server is not None:
@@ -139,6 +140,17 @@ def _drain(base: str, admin: str, ids: list[str], seconds: int) -> dict[str, dic
             if all(o["status"] in FINAL for o in orders.values()) or time.monotonic() > deadline:
                 return orders
             time.sleep(2)
+
+
+def _wait_executions(stack: Stack, seconds: int) -> None:
+    """Until no workflow execution runs: a FAILED order's compensation (decided first) may still be running."""
+    sfn = aws_client(stack, "stepfunctions")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        running = sfn.list_executions(stateMachineArn=stack.ref("OrderWorkflow"), statusFilter="RUNNING")
+        if not running["executions"]:
+            return
+        time.sleep(1)
 
 
 def _check(stack: Stack, orders: dict[str, dict[str, Any]], accepted: list[str]) -> list[str]:

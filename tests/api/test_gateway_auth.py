@@ -88,3 +88,12 @@ def test_the_http_apis_jwt_authorizer_claims_are_trusted(trusting: Invoke) -> No
     assert trusting(event)["statusCode"] == 200
     event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "eve"}, "scopes": None}}
     assert trusting(event)["statusCode"] == 403
+
+
+def test_cognito_groups_flattened_by_the_http_api_still_make_an_admin(trusting: Invoke) -> None:
+    # The HTTP API's JWT authorizer passes array claims as one string: ["admin"] arrives as "[admin]".
+    event = http_api_v2("GET", "/users", headers=FORGED)
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "boss", "cognito:groups": "[admin ops]"}}}
+    assert trusting(event)["statusCode"] == 200
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "ada", "cognito:groups": "[ops]"}}}
+    assert trusting(event)["statusCode"] == 403

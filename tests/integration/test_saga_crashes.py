@@ -156,7 +156,7 @@ def test_a_crash_in_any_forward_task_is_retried_and_the_order_confirms(
     }
     for (fn, when), order_id in orders.items():
         chaos.crash(fn, order_id, when)
-    final = settle(api, list(orders.values()))
+    final = settle(stack, api, list(orders.values()))
     assert {key: final[i].status for key, i in orders.items()} == dict.fromkeys(orders, OrderStatus.CONFIRMED)
     # CONFIRMED comes before SendNotification: wait for every execution to end before counting crashes.
     assert {ended_path(stack, i)[-1] for i in orders.values()} == {"SendNotification"}
@@ -175,7 +175,7 @@ def test_a_crash_in_a_compensation_is_retried_and_the_order_fails_clean(
     chaos.crash("CompensatePaymentFunction", refund)
     chaos.crash("ReleaseInventoryFunction", refund)
     chaos.crash("MarkOrderFailedFunction", refund)
-    final = settle(api, [refund])
+    final = settle(stack, api, [refund])
     assert (final[refund].status, final[refund].reason) == (OrderStatus.FAILED, "Runtime.ExitError")
     assert ended_path(stack, refund)[-1] == "OrderFailed"  # the saga's own failure path, not a reconciliation
     assert_invariants(stack, api, [refund], stock=20)
@@ -196,7 +196,7 @@ def test_a_task_that_always_crashes_is_settled_by_the_reconciler(
     chaos.crash("SendNotificationFunction", unnotified, "before", EVERY_TIME)
     chaos.crash("UpdateInventoryFunction", uncompensated, "before", EVERY_TIME)
     chaos.crash("CompensatePaymentFunction", uncompensated, "before", EVERY_TIME)
-    final = settle(api, [unnotified, uncompensated])
+    final = settle(stack, api, [unnotified, uncompensated])
     # Confirmed before the notification died: the reconciler publishes the OrderProcessed it still owed.
     assert final[unnotified].status is OrderStatus.CONFIRMED
     assert ended_path(stack, unnotified)[-1] == "NotificationPending"
