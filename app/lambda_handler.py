@@ -77,16 +77,12 @@ def prime(asgi: Mangum) -> int:
     return int(asgi(event, no_invocation)["statusCode"])
 
 
-def _restored() -> None:
-    refresh_after_restore()
-    get_container().tokens.forget()
-
-
 app = create_app()
 _asgi = mangum(app)
 if eager_init():
     prime(_asgi)
-    after_restore(_restored)
+    # The init verifies no token successfully, so the verifier has none remembered to carry into a restore.
+    after_restore(refresh_after_restore)
 
 
 @traced

@@ -30,14 +30,9 @@ def prime() -> None:
         verifier().verify("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwcmltZSJ9.c2lnbmF0dXJl")
 
 
-def _restored() -> None:
-    refresh_after_restore()
-    verifier().forget()
-
-
 if eager_init():
     prime()
-    after_restore(_restored)
+    after_restore(refresh_after_restore)  # prime()'s token is refused: no verified token is remembered
 
 
 @traced

@@ -97,10 +97,6 @@ class TokenVerifier:
         self.remember_max = remember_max
         self._verified: OrderedDict[str, tuple[Principal, float, float]] = OrderedDict()
 
-    def forget(self) -> None:
-        """Verify every token again (after a SnapStart restore)."""
-        self._verified.clear()
-
     def verify(self, token: str) -> Principal:
         """The principal of a valid token."""
         return self.verify_with_expiry(token)[0]
