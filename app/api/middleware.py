@@ -74,6 +74,8 @@ class RequestContextMiddleware:
                 return  # we already answered (413); drop what the app still sends
             if message["type"] == "http.response.start":
                 state["status"], state["started"] = message["status"], True
+                # The created resource (202/201 + Location) is what ties a request to an order in the logs.
+                state["location"] = next((v for k, v in message.get("headers", ()) if k == b"location"), None)
                 message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), cid.encode())]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -102,7 +104,7 @@ class RequestContextMiddleware:
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
         finally:
-            self._record(scope, state["status"], time.perf_counter() - started)
+            self._record(scope, state["status"], time.perf_counter() - started, state.get("location"))
 
     @staticmethod
     async def _traced(scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
@@ -166,15 +168,17 @@ class RequestContextMiddleware:
 
         return wrapped
 
-    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float, location: bytes | None) -> None:
         route = scope.get("route")
-        fields = {
+        fields: dict[str, Any] = {
             "method": scope["method"],
             "route": getattr(route, "path", "unmatched"),
             "path": str(scope.get("path", ""))[:_LOGGED_PATH],
             "status": status,
             "ms": round(seconds * 1000, 2),
         }
+        if location is not None:
+            fields["location"] = location.decode("latin-1")[:_LOGGED_PATH]
         outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
         metrics = {outcome: (1.0, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)}
         request_record(fields, metrics)

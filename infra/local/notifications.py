@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from infra.local.provision import client
@@ -24,9 +25,16 @@ def render(envelope: dict[str, Any]) -> str:
 class NotificationPrinter:
     """Subscribes a queue of its own to the topic and prints every message it receives."""
 
-    def __init__(self, stack: Stack, log: LogSink = print_sink, poll_seconds: int = 1) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        log: LogSink = print_sink,
+        poll_seconds: int = 1,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.stack = stack
         self.log = log
+        self.on_message = on_message
         self.poll_seconds = poll_seconds
         self.sqs = client(stack, "sqs")
         self.queue_url = ""
@@ -52,9 +60,13 @@ class NotificationPrinter:
         ).get("Messages", [])
         for message in messages:
             try:
-                self.log(render(json.loads(message["Body"])))
+                envelope = json.loads(message["Body"])
+                self.log(render(envelope))
             except (ValueError, AttributeError):
                 self.log(f"[notification] {message['Body']}")
+            else:
+                if self.on_message is not None:
+                    self.on_message(envelope)
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages)
 

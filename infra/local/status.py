@@ -36,25 +36,27 @@ def write_function_stats(directory: Path, stats: dict[str, dict[str, Any]]) -> N
 def _queues(stack: Stack) -> list[str]:
     sqs = client(stack, "sqs")
     queues = stack.of_type("AWS::SQS::Queue")
-    redrivable = {d for q in queues if (d := _dlq_of(stack, q)) is not None}
+    redrivable = {d for q in queues if (d := dlq_of(stack, q)) is not None}
     lines = [f"{'Queues':<32}{'depth':>5}  {'in flight':>9}  {'DLQ depth':>9}"]
     for logical in sorted(queues):
-        depth, flight = _depth(sqs, stack, logical)
-        dlq = _dlq_of(stack, logical)
-        dlq_depth = str(_depth(sqs, stack, dlq)[0]) if dlq else "-"
+        depth, flight = depth_of(sqs, stack, logical)
+        dlq = dlq_of(stack, logical)
+        dlq_depth = str(depth_of(sqs, stack, dlq)[0]) if dlq else "-"
         note = f"  (make redrive QUEUE={logical})" if logical in redrivable and depth else ""
         lines.append(f"  {logical:<30}{depth:>5}  {flight:>9}  {dlq_depth:>9}{note}")
     return lines
 
 
-def _depth(sqs: Any, stack: Stack, logical: str) -> tuple[int, int]:
+def depth_of(sqs: Any, stack: Stack, logical: str) -> tuple[int, int]:
+    """A queue's visible and in-flight message counts."""
     url = sqs.get_queue_url(QueueName=stack.name(logical))["QueueUrl"]
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
     return int(attributes[names[0]]), int(attributes[names[1]])
 
 
-def _dlq_of(stack: Stack, logical: str) -> str | None:
+def dlq_of(stack: Stack, logical: str) -> str | None:
+    """The logical id of the queue's DLQ, from its RedrivePolicy."""
     policy = stack.of_type("AWS::SQS::Queue")[logical].get("Properties", {}).get("RedrivePolicy", {})
     target = policy.get("deadLetterTargetArn", {})
     attribute = target.get("Fn::GetAtt") if isinstance(target, dict) else None
@@ -110,9 +112,9 @@ def redrive(stack: Stack, dlq_logical_id: str) -> int:
     so a crash in between duplicates a message but never loses one.
     """
     queues = stack.of_type("AWS::SQS::Queue")
-    sources = [q for q in queues if _dlq_of(stack, q) == dlq_logical_id]
+    sources = [q for q in queues if dlq_of(stack, q) == dlq_logical_id]
     if dlq_logical_id not in queues or not sources:
-        dlqs = sorted({d for q in queues if (d := _dlq_of(stack, q)) is not None})
+        dlqs = sorted({d for q in queues if (d := dlq_of(stack, q)) is not None})
         raise KeyError(f"{dlq_logical_id!r} is not a queue's DLQ; one of: {', '.join(dlqs)}")
     sqs = client(stack, "sqs")
     dlq_url = sqs.get_queue_url(QueueName=stack.name(dlq_logical_id))["QueueUrl"]

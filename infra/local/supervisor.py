@@ -16,6 +16,7 @@ from typing import Protocol
 from infra.local.api_gateway import LambdaGateway, cors_origins
 from infra.local.api_process import ApiProcess, PortBusy, listen, workers_wanted
 from infra.local.cloud import LocalCloud
+from infra.local.console import Recording
 from infra.local.env import function_env
 from infra.local.infra_changes import InfraChanges
 from infra.local.notifications import NotificationPrinter
@@ -24,7 +25,7 @@ from infra.local.paths import STATE_DIR
 from infra.local.provision import provision
 from infra.local.reload import Reloadable, Reloader
 from infra.local.runtime import LocalRuntime
-from infra.local.runtime.worker import base_env
+from infra.local.runtime.worker import LogSink, base_env
 from infra.local.seed import seed_catalog
 from infra.local.state import StateStore
 from infra.local.status import write_function_stats
@@ -46,6 +47,7 @@ class RunOptions:
     debug: str | None = None
     state_dir: Path = STATE_DIR
     api: str = "uvicorn"  # or "lambda": through the authorizer and the API function's Lambda handler
+    console_port: int | None = 8001  # None: no console (CONSOLE=0)
 
 
 class ApiServer(Protocol):
@@ -140,14 +142,20 @@ class Supervisor:
         except PortBusy as exc:
             self.say(f"the API port {exc}: stop what uses it, or run with PORT=")
             return 2
+        try:
+            console_sock = listen("127.0.0.1", options.console_port) if options.console_port is not None else None
+        except PortBusy as exc:
+            sock.close()
+            self.say(f"the console port {exc}: stop what uses it, or run with CONSOLE_PORT= (CONSOLE=0: none)")
+            return 2
         self.say(f"starting the local AWS on {options.host}:{options.aws_port}")
         cloud = LocalCloud(options.host, options.aws_port).start()
         try:
-            return self._serve(cloud, sock)
+            return self._serve(cloud, sock, console_sock)
         finally:
             cloud.stop()
 
-    def _serve(self, cloud: LocalCloud, sock: socket.socket) -> int:
+    def _serve(self, cloud: LocalCloud, sock: socket.socket, console_sock: socket.socket | None) -> int:
         options = self.options
         stack = Stack(load_template(), cloud.endpoint)
         created = provision(stack)
@@ -157,7 +165,9 @@ class Supervisor:
             cleared = store.clear()
             self.say("FRESH=1: starting empty" + (" (the saved state was deleted)" if cleared else ""))
         snapshot = store.load()
-        runtime = LocalRuntime(stack, log=self.out, debug=options.debug).start(warm=False)
+        console = Recording(console_sock, self.out)
+        runtime = LocalRuntime(stack, log=console.log, debug=options.debug, observer=console.observer)
+        runtime.start(warm=False)
         self.say(f"wired {len(runtime.sources)} event sources to {len(runtime.functions)} functions")
         if snapshot is not None:
             # After the runtime's own queues exist, so that pending events for its rules come back too.
@@ -169,10 +179,11 @@ class Supervisor:
             self.say("no saved state: seeded the demo catalog")
         cloud.observers.append(store.observe)
         store.start()
-        api = self._api(sock, stack, runtime, cloud)
-        notifications = NotificationPrinter(stack, log=self.out).start()
+        api = self._api(sock, stack, runtime, cloud, console.log)
+        notifications = NotificationPrinter(stack, console.log, on_message=console.recorder.notification).start()
         reloader: Reloader | None = None
         try:
+            console.serve(runtime)
             error = api.start()
             base = f"http://{options.host}:{options.port}"
             if error is not None or not wait_healthy(base, self._stop):
@@ -180,7 +191,7 @@ class Supervisor:
                     return 0
                 self.say(f"the API did not start: {error or 'no answer on /health'}")
                 return 1
-            self._banner(base, cloud, runtime)
+            self._banner(base, cloud, runtime, console.url)
             if not self._stop.is_set():
                 runtime.warm()
             if options.reload:
@@ -191,18 +202,21 @@ class Supervisor:
                 reloader.stop()
             # Drain first: in-flight invocations finish while the cloud and the API still answer.
             runtime.stop()
+            console.stop()
             notifications.stop()
             saved = store.stop()
             api.stop()
             self.say(f"stopped; saved {saved.summary()} to {options.state_dir.name}/ (FRESH=1 starts empty)")
 
-    def _api(self, sock: socket.socket, stack: Stack, runtime: LocalRuntime, cloud: LocalCloud) -> ApiServer:
+    def _api(
+        self, sock: socket.socket, stack: Stack, runtime: LocalRuntime, cloud: LocalCloud, log: LogSink
+    ) -> ApiServer:
         if self.options.api == "lambda":
-            return LambdaGateway(sock, stack, runtime.pools, self.out)
+            return LambdaGateway(sock, stack, runtime.pools, log)
         env = uvicorn_env(stack, cloud.port)
         # One process when a debugger is to attach to the API: every request then reaches it.
         workers = 1 if self.options.debug == API_FUNCTION else workers_wanted(os.environ)
-        return ApiProcess(sock, {**base_env(), **env}, self.out, workers)
+        return ApiProcess(sock, {**base_env(), **env}, log, workers)
 
     def _reloader(self, api: ApiServer, runtime: LocalRuntime, stack: Stack) -> Reloader:
         def targets() -> dict[str, Reloadable]:
@@ -214,12 +228,15 @@ class Supervisor:
         changes = InfraChanges(stack, runtime.refresh_state_machines, self.out)
         return Reloader(targets, self.out, on_infra_change=changes)
 
-    def _banner(self, base: str, cloud: LocalCloud, runtime: LocalRuntime) -> None:
+    def _banner(self, base: str, cloud: LocalCloud, runtime: LocalRuntime, console: str | None) -> None:
         seconds = time.monotonic() - self.started
         lines = [
             "",
             f"  API        {base}        (ready in {seconds:.1f} s)",
             f"  Docs       {base}/docs",
+            f"  Console    {console}   (topology, executions, queues, order journeys)"
+            if console
+            else "  Console    off",
             f"  Local AWS  {cloud.endpoint}",
             f"  State      {self.options.state_dir.name}/ (kept across restarts; FRESH=1 starts empty)",
             f"  Reload     {'on: save a file under app/ or workers/' if self.options.reload else 'off (RELOAD=0)'}",

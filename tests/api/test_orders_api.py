@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -136,3 +138,12 @@ def test_cancel_and_listing(shop: TestClient, fake: FakeContainer) -> None:
     assert shop.get("/users/ada/orders", headers=BOB).status_code == 403
     assert shop.get("/users/ada/orders", headers=ADMIN).status_code == 200
     assert shop.get("/users/bob/orders", params={"cursor": page["nextCursor"]}, headers=BOB).status_code == 400
+
+
+def test_the_request_record_names_the_order_it_created(shop: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    reply = shop.post("/orders", json={"items": [{"productId": "mug", "quantity": 1}]}, headers=ADA)
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message":"request"' in line]
+    assert [r["location"] for r in records] == [reply.headers["location"]]
+    shop.get(reply.headers["location"], headers=ADA)
+    assert "location" not in json.loads(capsys.readouterr().out.splitlines()[-1])

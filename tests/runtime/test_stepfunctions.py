@@ -84,6 +84,7 @@ def test_only_tasks_naming_template_functions_are_rewritten(rt_stack: Stack) -> 
     assert direct["Resource"] == SEND_WITH_TOKEN
     assert direct["Parameters"]["MessageBody"] == {
         "function": "ProbeCharge", "wrap": False, "token.$": "$$.Task.Token", "input": {"x.$": "$.y"},
+        "execution.$": "$$.Execution.Id", "state.$": "$$.State.Name",
     }  # fmt: skip
     invoke = rewritten["States"]["Fan"]["Branches"][0]["States"]["Invoke"]
     assert invoke["Parameters"]["MessageBody"]["input"] == {"a": 1}

@@ -27,6 +27,8 @@ class DevRun:
         self.lines: list[str] = []
         command = [sys.executable, "-m", "infra.local", "run", "--port", str(self.port)]
         command += ["--aws-port", str(self.aws_port), "--state-dir", str(state_dir), *flags]
+        if "--console-port" not in flags:
+            command += ["--console-port", "0"]  # any free port: tests run side by side, and beside a developer's
         self.process = subprocess.Popen(
             command,
             cwd=root,

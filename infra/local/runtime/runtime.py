@@ -11,6 +11,7 @@ from infra.local.paths import TEMPLATE_PATH
 from infra.local.runtime.functions import FunctionSpec, discover
 from infra.local.runtime.sources import EVENT_KINDS, RESOURCE_KINDS, SERVED_ELSEWHERE, ScheduleSource, Services, Source
 from infra.local.runtime.sources.stepfunctions import StateMachineSource, state_machine_sources
+from infra.local.runtime.trace import InvocationObserver, triggered_by
 from infra.local.runtime.worker import FunctionPool, Invocation, LogSink, print_sink
 from infra.local.template import Stack
 
@@ -31,6 +32,7 @@ class LocalRuntime:
         concurrency: int = 2,
         debug: str | None = None,
         debug_port: int = DEBUG_PORT,
+        observer: InvocationObserver | None = None,
     ) -> None:
         self.stack = stack
         self.log = log
@@ -38,7 +40,7 @@ class LocalRuntime:
         if debug is not None and debug not in self.functions:
             raise KeyError(f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(self.functions))}")
         self.pools = {
-            k: FunctionPool(spec, log, concurrency, debug_port if k == debug else None)
+            k: FunctionPool(spec, log, concurrency, debug_port if k == debug else None, observer)
             for k, spec in self.functions.items()
         }
         self.services = Services(stack, self.invoke, log, poll_seconds, retry_delay_seconds)
@@ -74,10 +76,15 @@ class LocalRuntime:
         if warm:
             self.warm()
         for source in self.sources:
-            thread = threading.Thread(target=source.run, args=(self._stop,), name=source.description, daemon=True)
+            thread = threading.Thread(target=self._deliver, args=(source,), name=source.description, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
+
+    def _deliver(self, source: Source) -> None:
+        # Every invocation this source's thread makes is attributed to it (the console shows the cause).
+        with triggered_by(kind="source", source=source.description):
+            source.run(self._stop)
 
     def warm(self) -> None:
         """Start one worker of each event-driven function ahead of its first event."""

@@ -17,6 +17,7 @@ from typing import IO, Any
 from infra.local.paths import PROJECT_ROOT
 from infra.local.runtime.bootstrap import LOGS_FLUSHED
 from infra.local.runtime.functions import FunctionSpec
+from infra.local.runtime.trace import TRIGGER, InvocationObserver
 
 # Lambda allows 10 s of init; a busy laptop starting every worker at once gets more.
 INIT_TIMEOUT = 60
@@ -56,9 +57,18 @@ class FunctionStats:
 class Worker:
     """One warm process running one function's handler."""
 
-    def __init__(self, spec: FunctionSpec, log: LogSink, generation: int = 0, debug_port: int | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        log: LogSink,
+        generation: int = 0,
+        debug_port: int | None = None,
+        observer: InvocationObserver | None = None,
+    ) -> None:
         self.spec = spec
         self.log = log
+        self.observer = observer
+        self.serving: str | None = None  # the request id of the invocation running now (its log lines' owner)
         # Under a debugger, a breakpoint may hold an invocation for minutes: no init or invoke timeout.
         self.debugging = debug_port is not None
         self.generation = generation  # the pool's code generation this process was started on
@@ -114,6 +124,8 @@ class Worker:
                 self._flushed.set()
                 continue
             self.log(f"[{self.spec.logical_id}] {line.rstrip()}")
+            if self.observer is not None:
+                self.observer.logged(self.spec.logical_id, self.serving, line.rstrip())
 
     @property
     def alive(self) -> bool:
@@ -125,6 +137,13 @@ class Worker:
         if not self._wait_ready():
             return self._exited(request_id, time.monotonic())
         self._flushed.clear()
+        self.serving = request_id
+        try:
+            return self._invoke(event, request_id)
+        finally:
+            self.serving = None
+
+    def _invoke(self, event: Any, request_id: str) -> Invocation:
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + self.spec.timeout * 1000)
         request = {"id": request_id, "event": event, "deadline_ms": deadline_ms, "arn": self.spec.arn}
@@ -185,10 +204,16 @@ class FunctionPool:
     """A function's warm workers: reused while healthy, replaced after a timeout or a crash."""
 
     def __init__(
-        self, spec: FunctionSpec, log: LogSink = print_sink, concurrency: int = 2, debug_port: int | None = None
+        self,
+        spec: FunctionSpec,
+        log: LogSink = print_sink,
+        concurrency: int = 2,
+        debug_port: int | None = None,
+        observer: InvocationObserver | None = None,
     ) -> None:
         self.spec = spec
         self.log = log
+        self.observer = observer
         self.debug_port = debug_port
         self.concurrency = 1 if debug_port is not None else concurrency  # one debug listener per port
         self._idle: list[Worker] = []
@@ -240,12 +265,15 @@ class FunctionPool:
     def invoke(self, event: Any) -> Invocation:
         """Invoke the handler in a warm worker; report errors as Lambda does, never raise."""
         request_id = str(uuid.uuid4())
+        started = time.time()
         worker = self._acquire()
         try:
             outcome = worker.invoke(event, request_id)
         finally:
             self._release(worker)
         self._report(outcome)
+        if self.observer is not None:
+            self.observer.invoked(self.spec.logical_id, request_id, event, outcome, started, TRIGGER.get())
         return outcome
 
     def _acquire(self) -> Worker:
@@ -275,7 +303,7 @@ class FunctionPool:
         return worker
 
     def _worker(self, generation: int) -> Worker:
-        return Worker(self.spec, self.log, generation, self.debug_port)
+        return Worker(self.spec, self.log, generation, self.debug_port, self.observer)
 
     def _reap(self) -> None:
         # Lambda never reuses an environment whose process died (killed, out of memory) while idle.

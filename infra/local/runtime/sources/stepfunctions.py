@@ -20,6 +20,7 @@ import yaml
 
 from infra.local.runtime.functions import FunctionSpec
 from infra.local.runtime.sources.base import Services, Source, guarded
+from infra.local.runtime.trace import triggered_by
 from infra.local.template import ACCOUNT_ID
 
 SEND_WITH_TOKEN = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
@@ -88,7 +89,14 @@ class TaskRewriter:
 
     @staticmethod
     def _body(logical_id: str, wrap: bool) -> dict[str, Any]:
-        return {"function": logical_id, "wrap": wrap, "token.$": "$$.Task.Token"}
+        # The execution and the state travel along, so that the console links each invocation to its state.
+        return {
+            "function": logical_id,
+            "wrap": wrap,
+            "token.$": "$$.Task.Token",
+            "execution.$": "$$.Execution.Id",
+            "state.$": "$$.State.Name",
+        }
 
 
 def load_definition(services: Services, props: dict[str, Any], template_dir: Path) -> dict[str, Any]:
@@ -256,7 +264,9 @@ class TaskQueueSource:
         """Invoke the task's function and report its outcome to Step Functions."""
         try:
             task = json.loads(message["Body"])
-            outcome = self.services.invoke(task["function"], task["input"])
+            cause = {"execution": str(task.get("execution", "")), "state": str(task.get("state", ""))}
+            with triggered_by(kind="task", source=self.description, **cause):
+                outcome = self.services.invoke(task["function"], task["input"])
             if outcome.ok:
                 output = lambda_invoke_response(outcome.result, outcome.request_id) if task["wrap"] else outcome.result
                 self.sfn.send_task_success(taskToken=task["token"], output=json.dumps(output))
