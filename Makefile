@@ -88,7 +88,7 @@ STAGE ?= dev
 deploy: validate  ## build + push the image, then sam build and sam deploy to STAGE (samconfig.toml)
 	infra/deploy.sh $(STAGE)
 
-browser-deps:  ## headless chromium for the /docs browser test
+browser-deps:  ## headless chromium for the browser tests (/docs and the console)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 # One pytest worker per core; an idle worker takes tests from a busy one, so no long file finishes alone.
@@ -97,12 +97,13 @@ test: install browser-deps lint typecheck imports validate  ## every check, then
 	$(BIN)/python -m pytest $(PARALLEL) --cov --cov-report=term
 
 check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the unit and API tests
-	$(BIN)/python -m pytest $(PARALLEL) tests/unit tests/api
+	$(BIN)/python -m pytest $(PARALLEL) tests/unit tests/api tests/console
 
-bench: install  ## cold starts, warm overhead, cost per order, reload and restart times; writes docs/performance.md, docs/devloop.md
+bench: install  ## cold starts, warm overhead, cost per order, reload and restart times, the console's cost; writes docs/performance.md, docs/devloop.md, docs/console.md
 	$(BIN)/python -m infra.bench
 	$(BIN)/python -m infra.bench.import_memory --tracemalloc --rows 10000 25000
 	$(BIN)/python -m infra.bench.devloop
+	$(BIN)/python -m infra.bench.console
 
 USERS ?= 20
 DURATION ?= 60

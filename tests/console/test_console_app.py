@@ -155,7 +155,7 @@ def test_every_event_put_on_a_bus_is_kept_with_the_rules_it_matched(
     ]
     events.put_events(Entries=entries)
 
-    processed, failed = recorder.events
+    processed, failed = recorder.events()
     assert [(r.rule, r.targets) for r in processed.matched] == [("processed", (arn,))]
     assert failed.matched == []
     assert [r.rule for r in failed.rules] == ["processed"]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
-from infra.local.console.recorder import EVENT_CHARS, LINES_PER_INVOCATION, Recorder, percentile
+from infra.local.console.recorder import (
+    EVENT_CHARS,
+    INVOCATION_LINE_CHARS,
+    LINES_PER_INVOCATION,
+    RESULT_CHARS,
+    Recorder,
+    percentile,
+)
 from infra.local.runtime.worker import Invocation
 
 CAUSE = {"kind": "source", "source": "OrderQueue"}
@@ -58,6 +65,7 @@ def test_lines_of_invocations_that_never_report_are_forgotten() -> None:
     recorder = Recorder(per_function=3)
     for index in range(10):
         recorder.logged("Fn", f"lost-{index}", "x")
+    recorder.settle()
     assert len(recorder._open) == 3
 
 
@@ -72,27 +80,27 @@ def test_the_tap_prints_keeps_lines_and_reads_the_apis_request_records() -> None
         sink(line)
 
     assert printed == lines
-    assert [(line.source, line.text) for line in recorder.logs] == [
+    assert [(line.source, line.text) for line in recorder.logs()] == [
         ("ApiFunction", lines[1].split("] ", 1)[1]),
         ("", "no prefix"),
         ("X", "last"),
     ]  # bounded: the oldest went
-    (request,) = recorder.requests
+    (request,) = recorder.requests()
     assert (request.method, request.status, request.location, request.correlation_id) == (
         "POST",
         202,
         "/orders/o-1",
         "c-1",
     )
-    assert request.at < recorder.logs[0].at  # when it arrived, not when its record was written
+    assert request.at < recorder.logs()[0].at  # when it arrived, not when its record was written
 
 
 def test_a_line_that_only_looks_like_a_request_record_is_just_a_line() -> None:
     recorder = Recorder()
     recorder.line('[ApiFunction] {"message":"request", "oops"')
     recorder.line('[ApiFunction] {"message":"request","method":"GET"}')
-    assert len(recorder.logs) == 2
-    assert not recorder.requests
+    assert len(recorder.logs()) == 2
+    assert not recorder.requests()
 
 
 def test_notifications_keep_subject_message_and_attributes() -> None:
@@ -101,7 +109,7 @@ def test_notifications_keep_subject_message_and_attributes() -> None:
     recorder.notification(
         {"MessageId": "m-1", "Subject": "Order confirmed", "Message": "o-1", "MessageAttributes": attributes}
     )
-    (note,) = recorder.notifications
+    (note,) = recorder.notifications()
     assert (note.subject, note.message, note.attributes) == ("Order confirmed", "o-1", {"userId": "ada"})
 
 
@@ -109,3 +117,22 @@ def test_percentiles_are_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 0.5), percentile(values, 0.99), percentile([], 0.5)) == (50.0, 99.0, None)
     assert percentile([7.0], 0.99) == 7.0
+
+
+def test_a_flood_of_huge_invocations_stays_within_the_bound() -> None:
+    recorder = Recorder(per_function=20)
+    for index in range(100):
+        request_id = f"r-{index}"
+        for _ in range(LINES_PER_INVOCATION * 3):
+            recorder.logged("Fn", request_id, "y" * 10_000)
+        outcome = Invocation(request_id, result="z" * 100_000)
+        recorder.invoked("Fn", request_id, {"blob": "x" * 100_000}, outcome, 1.0, CAUSE)
+
+    kept = recorder.invocations("Fn")
+    assert len(kept) == 20
+    marker = len("… (10000000 more characters)")  # each clipped text says how much it lost
+    limit = (
+        EVENT_CHARS + RESULT_CHARS + LINES_PER_INVOCATION * INVOCATION_LINE_CHARS + marker * (LINES_PER_INVOCATION + 2)
+    )
+    assert max(len(r.event) + len(r.result or "") + sum(map(len, r.logs)) for r in kept) <= limit
+    assert not recorder._open  # every invocation took its lines

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.devrun import DEADLINE, DevRun, create_user
-
-
-def wait_status(run: DevRun, token: str, order_id: str, status: str) -> dict[str, object]:
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        order = httpx.get(f"{run.base}/orders/{order_id}", headers={"authorization": f"Bearer {token}"}, timeout=30)
-        if order.json().get("status") == status:
-            return dict(order.json())
-        assert time.monotonic() < deadline, (order.json(), run.output()[-3000:])
-        time.sleep(0.3)
+from tests.support.devrun import DevRun, create_user, wait_status
 
 
 @pytest.mark.slow

@@ -102,3 +102,14 @@ def create_user(run: DevRun, token: str, user_id: str = "ada", admin: bool = Fal
 
 def get_user(run: DevRun, token: str, user_id: str = "ada") -> httpx.Response:
     return httpx.get(f"{run.base}/users/{user_id}", headers={"authorization": f"Bearer {token}"}, timeout=30)
+
+
+def wait_status(run: DevRun, token: str, order_id: str, status: str) -> dict[str, object]:
+    """Poll the order until it has `status`; its last representation."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        order = httpx.get(f"{run.base}/orders/{order_id}", headers={"authorization": f"Bearer {token}"}, timeout=30)
+        if order.json().get("status") == status:
+            return dict(order.json())
+        assert time.monotonic() < deadline, (order.json(), run.output()[-3000:])
+        time.sleep(0.3)

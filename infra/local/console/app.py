@@ -94,7 +94,7 @@ def create_console(console: Console) -> Starlette:
         fid = _known(request.path_params["fid"], console.runtime.functions)
         needle = request.query_params.get("q", "").strip()
         invocations = [r for r in console.recorder.invocations(fid) if not needle or r.mentions(needle)]
-        lines = [line for line in console.recorder.logs if line.source == fid and (not needle or needle in line.text)]
+        lines = [line for line in console.recorder.logs() if line.source == fid and (not needle or needle in line.text)]
         sample = json.dumps(sample_event(console.stack, fid), indent=2)
         return page(
             request,
@@ -200,8 +200,8 @@ def create_console(console: Console) -> Starlette:
             request,
             "events.html",
             title="Events and notifications",
-            events=list(reversed(console.recorder.events)),
-            notifications=list(reversed(console.recorder.notifications)),
+            events=list(reversed(console.recorder.events())),
+            notifications=list(reversed(console.recorder.notifications())),
             consumers=_rule_consumers(console),
         )
 
@@ -353,7 +353,7 @@ def _count(console: Console, node: Any, by_status: dict[str, int]) -> str:
     if node.kind == "function":
         calls = recorder.figures(node.id)
         if node.id == API_FUNCTION and not calls.invocations:  # under uvicorn: requests, not invocations
-            return f"{len(recorder.requests)} requests"
+            return f"{len(recorder.requests())} requests"
         return f"{calls.invocations} invocations, {calls.errors} errors"
     if node.kind == "queue":
         queue = console.resources.queue(node.id)
@@ -366,11 +366,11 @@ def _count(console: Console, node: Any, by_status: dict[str, int]) -> str:
         return f"{len(console.resources.objects(node.id))} objects"
     if node.kind == "bus":
         name = "default" if node.id == "default-bus" else console.stack.name(node.id)
-        return f"{sum(1 for e in recorder.events if e.bus == name)} events"
+        return f"{sum(1 for e in recorder.events() if e.bus == name)} events"
     if node.kind == "rule":
-        return f"{sum(1 for e in recorder.events if any(r.rule == node.physical for r in e.matched))} matched"
+        return f"{sum(1 for e in recorder.events() if any(r.rule == node.physical for r in e.matched))} matched"
     if node.kind == "topic" and node.id == NOTIFICATION_TOPIC:
-        return f"{len(recorder.notifications)} notifications"
+        return f"{len(recorder.notifications())} notifications"
     if node.kind == "schedule":
         now = datetime.now(UTC)
         fires = [next_fire(s.expression, now) for s in _schedules(console) if node.id.startswith(s.fn.logical_id)]

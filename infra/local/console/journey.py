@@ -36,7 +36,7 @@ class Journey:
 
 def order_of(needle: str, recorder: Recorder) -> str:
     """The order id behind a correlation id (the request that created it), or the needle itself."""
-    for request in recorder.requests:
+    for request in recorder.requests():
         if request.correlation_id == needle and request.location:
             return request.location.rstrip("/").rsplit("/", 1)[-1]
     return needle
@@ -47,7 +47,7 @@ def journey(needle: str, recorder: Recorder, resources: Resources, consumers: di
     order_id = order_of(needle.strip(), recorder)
     found = Journey(order_id)
     found.steps += _requests(found, recorder)
-    executions = _executions(order_id, resources)
+    executions = _executions(order_id, resources, recorder)
     shown = {arn for arn, _ in executions}
     found.steps += [step for _, steps in executions for step in steps]
     for record in recorder.all_invocations():
@@ -58,7 +58,7 @@ def journey(needle: str, recorder: Recorder, resources: Resources, consumers: di
     found.steps += _events(order_id, recorder, consumers or {})
     found.steps += [
         Step(n.at, "notification", f"Notification: {n.subject or '(no subject)'}", n.message, "/events#notifications")
-        for n in recorder.notifications
+        for n in recorder.notifications()
         if order_id in n.message or order_id in json.dumps(n.attributes)
     ]
     found.steps.sort(key=lambda s: s.at)
@@ -67,7 +67,7 @@ def journey(needle: str, recorder: Recorder, resources: Resources, consumers: di
 
 def _requests(found: Journey, recorder: Recorder) -> list[Step]:
     steps = []
-    for request in recorder.requests:
+    for request in recorder.requests():
         if found.order_id in (request.location or "") or found.order_id in request.path:
             found.correlation_ids.append(request.correlation_id)
             status = SUCCEEDED if request.status < 400 else "failed"
@@ -78,8 +78,12 @@ def _requests(found: Journey, recorder: Recorder) -> list[Step]:
     return steps
 
 
-def _executions(order_id: str, resources: Resources) -> list[tuple[str, list[Step]]]:
+def _executions(order_id: str, resources: Resources, recorder: Recorder) -> list[tuple[str, list[Step]]]:
     found = []
+    tasks: dict[tuple[str, str], list[InvocationRecord]] = {}
+    for record in recorder.all_invocations():
+        if record.trigger.get("kind") == "task":
+            tasks.setdefault((record.trigger.get("execution", ""), record.trigger.get("state", "")), []).append(record)
     for execution in resources.executions():
         if order_id not in execution["name"]:
             continue
@@ -90,7 +94,8 @@ def _executions(order_id: str, resources: Resources) -> list[tuple[str, list[Ste
         steps = [Step(started, "execution", f"Execution {described['name']} started", "", link, "neutral")]
         for name, run in runs([], history, described["status"]).items():
             if run.entered is not None:
-                detail = "; ".join(f"{error}: {cause}"[:200] for error, cause in run.failures)
+                ran = [f"{r.function} {r.duration_ms:.0f} ms" for r in tasks.get((arn, name), [])]
+                detail = "; ".join([*ran, *(f"{error}: {cause}"[:200] for error, cause in run.failures)])
                 steps.append(Step(run.entered.timestamp(), "state", f"{name}: {run.label}", detail, link, run.status))
         if described.get("stopDate") is not None:
             ending = f"Execution {described['status']}"
@@ -130,7 +135,7 @@ def _sqs_records(event_text: str) -> list[dict[str, Any]]:
 def _events(order_id: str, recorder: Recorder, consumers: dict[str, str]) -> list[Step]:
     """Events about the order, each with the rules it matched and who consumes them."""
     steps = []
-    for event in recorder.events:
+    for event in recorder.events():
         if order_id in event.detail:
             reached = (
                 consumers.get(r.rule) or ", ".join(t.rsplit(":", 1)[-1] for t in r.targets) for r in event.matched
