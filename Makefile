@@ -9,6 +9,7 @@ PORT ?= 8000
 MOTO_PORT ?= 4566
 CONSOLE_PORT ?= 8001
 CONSOLE ?= 1
+WARM ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
@@ -31,9 +32,9 @@ RELOAD ?= 1
 FRESH ?=
 DEBUG ?=
 API ?= uvicorn
-run: install  ## start everything and the console (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda, API_WORKERS=2, CONSOLE=0)
+run: install  ## start everything and the console (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda, API_WORKERS=2, CONSOLE=0, WARM=0)
 	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) --api $(API) --console-port $(CONSOLE_PORT) \
-		$(if $(filter 0,$(CONSOLE)),--no-console) \
+		$(if $(filter 0,$(CONSOLE)),--no-console) $(if $(filter 0,$(WARM)),--no-warm) \
 		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)")
 
 reset: install  ## start `make run` with empty state (same as FRESH=1)

@@ -27,6 +27,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--debug", default="", help="run this function's worker under debugpy on port 5678")
     run.add_argument("--api", choices=["uvicorn", "lambda"], default=os.environ.get("API", "uvicorn") or "uvicorn")
     run.add_argument("--console-port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8001")))
+    run.add_argument("--no-warm", dest="warm", action="store_false", help="start workers on first use (WARM=0)")
     run.add_argument("--no-console", dest="console", action="store_false", help="no local console (CONSOLE=0)")
     run.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", STATE_DIR)))
     for name, text in (("status", "the running stack: functions, queues, executions"), ("redrive", "move a DLQ back")):
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         api=args.api,
         console_port=args.console_port if args.console else None,
+        warm=args.warm,
     )
     try:
         return Supervisor(options).run()

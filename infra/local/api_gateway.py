@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from infra.local.runtime.trace import triggered_by
 from infra.local.runtime.worker import FunctionPool, LogSink
 from infra.local.template import ACCOUNT_ID, Stack
 
@@ -160,6 +161,10 @@ class LambdaGateway:
         if route is None:
             return 404, _message("Not Found")
         event = self.event(route, method, target, headers, body)
+        with triggered_by(kind="http", source=f"HttpApi {event['routeKey']}"):
+            return self._through(route, event)
+
+    def _through(self, route: Route, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if route.authorized and self.authorizer is not None:
             denied, context = self.authorize(event)
             if denied is not None:

@@ -48,6 +48,7 @@ class RunOptions:
     state_dir: Path = STATE_DIR
     api: str = "uvicorn"  # or "lambda": through the authorizer and the API function's Lambda handler
     console_port: int | None = 8001  # None: no console (CONSOLE=0)
+    warm: bool = True  # False: each function's first worker starts with its first event (WARM=0)
 
 
 class ApiServer(Protocol):
@@ -192,7 +193,7 @@ class Supervisor:
                 self.say(f"the API did not start: {error or 'no answer on /health'}")
                 return 1
             self._banner(base, cloud, runtime, console.url)
-            if not self._stop.is_set():
+            if options.warm and not self._stop.is_set():
                 runtime.warm()
             if options.reload:
                 reloader = self._reloader(api, runtime, stack).start()

@@ -163,3 +163,25 @@ def test_every_event_put_on_a_bus_is_kept_with_the_rules_it_matched(
     assert "OrderProcessed" in page
     assert "none of 1" in page
     assert client(stack, "sqs").receive_message(QueueUrl=queue)["Messages"]  # delivery itself is unchanged
+
+
+def test_schedules_show_the_next_fire_and_fire_now_invokes_with_the_schedules_payload(
+    stack: Stack, logs: Logs, recorder: Recorder
+) -> None:
+    runtime = LocalRuntime(stack, log=logs, observer=recorder, poll_seconds=1).start(warm=False)
+    try:
+        app = create_console(Console(runtime, recorder, Resources(stack), TEMPLATE_PATH.parent))
+        with TestClient(app, base_url=LOCAL) as console:
+            listed = console.get("/schedules").text
+            assert "CleanupFunction" in listed
+            assert "rate(1 day)" in listed
+
+            fired = console.post("/schedules/0/fire", follow_redirects=False)
+
+            (record,) = recorder.invocations("CleanupFunction")
+            assert fired.headers["location"] == f"/functions/CleanupFunction/invocations/{record.request_id}"
+            assert json.loads(record.event)["detail-type"] == "Scheduled Event"
+            assert record.trigger["kind"] == "console"
+            assert console.post("/schedules/9/fire").status_code == 404
+    finally:
+        runtime.stop()

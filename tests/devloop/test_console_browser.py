@@ -16,19 +16,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from infra.local.provision import client
 from infra.local.runtime.functions import FUNCTION_TYPES
 from infra.local.template import Stack, load_template
+from tests.support.browser import CHROMIUM_ARGS, chromium
 from tests.support.devrun import DevRun, create_user, wait_status
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT_MS = 90_000  # generous: a loaded machine; the page itself refreshes every 2 s
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Stage:
@@ -59,12 +51,10 @@ class Stage:
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "make test installs chromium; run it through make"
     run = DevRun(tmp_path_factory.mktemp("state"), "--no-reload").ready()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             stage = Stage(run, browser)
             assert create_user(run, stage.token).status_code == 201
             yield stage
@@ -118,6 +108,8 @@ def test_an_out_of_stock_orders_graph_shows_the_caught_failure_and_the_failure_s
         assert page.locator(f'g[data-state="{state}"]').get_attribute("data-status") == "succeeded"
     assert page.locator('g[data-state="ProcessPayment"]').get_attribute("data-status") == "not-reached"
     assert "InsufficientInventory" in page.locator('tr.state-row[data-state="CheckInventory"]').inner_text()
+    why = page.locator("#why").inner_text()  # the order's reason, at the top of the page one click gave
+    assert "CheckInventory failed with InsufficientInventory" in why
     screenshot(page, "execution.png", tmp_path)
 
 

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 
 import pytest
 
+from tests.support.browser import CHROMIUM_ARGS, chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=15000",
-    "--dump-dom",
-]
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "make test installs chromium; run it through make"
-    return path
+CHROMIUM_FLAGS = ["--headless", *CHROMIUM_ARGS, "--virtual-time-budget=15000", "--dump-dom"]
 
 
 def test_swagger_ui_renders_the_users_operations(live_api: str) -> None:

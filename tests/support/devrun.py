@@ -29,6 +29,8 @@ class DevRun:
         command += ["--aws-port", str(self.aws_port), "--state-dir", str(state_dir), *flags]
         if "--console-port" not in flags:
             command += ["--console-port", "0"]  # any free port: tests run side by side, and beside a developer's
+        # Workers start with their first event: a test pays for the ones it reaches, not all thirteen.
+        command += ["--no-warm"]
         self.process = subprocess.Popen(
             command,
             cwd=root,

@@ -24,7 +24,7 @@ from infra.local.console.journey import journey, when
 from infra.local.console.recorder import Recorder
 from infra.local.console.resources import Resources
 from infra.local.console.topology import Topology, build
-from infra.local.console.workflow import layout, runs
+from infra.local.console.workflow import CAUGHT, FAILED, StateRun, layout, runs
 from infra.local.notifications import TOPIC as NOTIFICATION_TOPIC
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.cron import next_fire
@@ -184,6 +184,9 @@ def create_console(console: Console) -> Starlette:
         definition = _definition(console, described["stateMachineArn"])
         graph = layout(definition)
         states = runs(graph.nodes, history, described["status"])
+        # The first state whose attempts all failed is why the execution went the way it did.
+        entered = sorted((r for r in states.values() if r.status in (CAUGHT, FAILED) and r.failures), key=_entered)
+        why = (entered[0].name, *entered[0].failures[-1]) if entered else None
         return page(
             request,
             "execution.html",
@@ -192,6 +195,7 @@ def create_console(console: Console) -> Starlette:
             history=history,
             graph=graph,
             states=states,
+            why=why,
             invocations=[r for r in console.recorder.all_invocations() if r.trigger.get("execution") == arn],
         )
 
@@ -299,6 +303,10 @@ def create_console(console: Console) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: failed})
     app.add_middleware(LoopbackOnly)
     return app
+
+
+def _entered(run: StateRun) -> float:
+    return run.entered.timestamp() if run.entered is not None else float("inf")
 
 
 def _known(value: str, known: Any) -> str:
