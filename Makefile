@@ -102,7 +102,7 @@ check: install lint typecheck  ## the fast loop while editing: ruff, mypy, the u
 
 bench: install  ## cold starts, warm overhead, cost per order, reload and restart times, the console's cost; writes docs/performance.md, docs/devloop.md, docs/console.md
 	$(BIN)/python -m infra.bench
-	$(BIN)/python -m infra.bench.import_memory --tracemalloc --rows 10000 25000
+	$(BIN)/python -m infra.bench.import_memory --tracemalloc --rows 5000 12500
 	$(BIN)/python -m infra.bench.devloop
 	$(BIN)/python -m infra.bench.console
 
