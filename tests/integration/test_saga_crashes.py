@@ -184,7 +184,9 @@ def test_a_crash_in_a_compensation_is_retried_and_the_order_fails_clean(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "stack_overrides",
-    [{"WorkflowType": "STANDARD"}, {"WorkflowWatchSeconds": "2", "WorkflowUnfinishedSeconds": "1"}],
+    # The watch must come after every execution of the order could have ended, as 420 s > 300 s does in AWS:
+    # here, after UpdateInventory's retries (at most 1 + 2 + 4 s of backoff) even on a loaded machine.
+    [{"WorkflowType": "STANDARD"}, {"WorkflowWatchSeconds": "20", "WorkflowUnfinishedSeconds": "15"}],
     ids=["standard-status-change-event", "express-watch-queue"],
 )
 def test_a_task_that_always_crashes_is_settled_by_the_reconciler(
