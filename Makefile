@@ -92,8 +92,9 @@ deploy: validate  ## build + push the image, then sam build and sam deploy to ST
 browser-deps:  ## headless chromium for the browser tests (/docs and the console)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-# One pytest worker per core; an idle worker takes tests from a busy one, so no long file finishes alone.
-PARALLEL := --numprocesses=auto --dist=worksteal
+# One pytest worker per core, and one more: many end-to-end tests spend their time waiting on queues and
+# workflows, and the extra worker runs on what they leave idle. An idle worker takes tests from a busy one.
+PARALLEL := --numprocesses=$(shell echo $$(( $$(nproc) + 1 ))) --dist=worksteal
 test: install browser-deps lint typecheck imports validate  ## every check, then the whole suite with coverage
 	$(BIN)/python -m pytest $(PARALLEL) --cov --cov-report=term
 
