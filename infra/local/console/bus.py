@@ -21,11 +21,14 @@ _ORIGINAL_SEND = Rule.send_to_targets
 
 
 def _put_events(self: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # A rule may target another bus, which puts events from inside this call: each call keeps its own.
+    outer = getattr(_matches, "by_event", None)
     _matches.by_event = {}
     try:
         entries = _ORIGINAL_PUT(self, events)
     finally:
-        by_event: dict[str, list[RuleMatch]] = _matches.__dict__.pop("by_event", {})
+        by_event: dict[str, list[RuleMatch]] = _matches.by_event
+        _matches.by_event = outer
     for event, entry in zip(events, entries, strict=False):
         if "EventId" in entry:
             recorded = BusEvent(
