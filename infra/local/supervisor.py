@@ -243,7 +243,8 @@ class Supervisor:
             f"  Reload     {'on: save a file under app/ or workers/' if self.options.reload else 'off (RELOAD=0)'}",
             f"  API path   {self._api_path()}",
             "",
-            "  Functions (event-driven, each in its own warm process):",
+            "  Functions (event-driven, each in its own warm process"
+            + ("):" if self.options.warm else ", started by its first event: WARM=0):"),
             *(f"    {line}" for line in runtime.describe()),
             "    NotificationTopic: printed here as [notification] lines",
             "",

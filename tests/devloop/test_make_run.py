@@ -29,10 +29,28 @@ def test_run_serves_the_api_and_the_local_aws_and_stops_on_ctrl_c(tmp_path: Path
             aws_secret_access_key="testing",
         )
         assert "order-service-users-dev" in dynamodb.list_tables()["TableNames"]
+        console = run.wait_for_line("Console ").split()[1]
+        assert httpx.get(console, timeout=30).status_code == 200
+        assert "started by its first event: WARM=0" in run.output()  # DevRun starts make run with WARM=0
+        assert workers_of(run) == []  # so no function worker runs before its first event
     finally:
         code = run.stop()
     assert code == 0, run.output()[-3000:]
     assert f"{run.base}/docs" in run.output()
+
+
+def workers_of(run: DevRun) -> list[int]:
+    """The function workers (runtime bootstrap processes) in `make run`'s process group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            group = os.getpgid(int(entry.name))
+        except (OSError, ValueError):
+            continue
+        if group == run.process.pid and b"infra.local.runtime.bootstrap" in command:
+            found.append(int(entry.name))
+    return found
 
 
 @pytest.mark.slow
