@@ -84,6 +84,8 @@ def test_peek_reads_a_dlq_without_receiving_and_redrive_moves_it_back(console: T
     dlq = send(stack, "OrderDeadLetterQueue", '{"orderId": "o-poison"}')
 
     assert "o-poison" in console.get("/queues/OrderDeadLetterQueue").text
+    box = console.get("/").text.split('data-id="OrderDeadLetterQueue"', 1)[1].split("</a>", 1)[0]
+    assert "depth 1, in flight 0" in box  # the topology's live figure for that queue
     sqs = client(stack, "sqs")
     counted = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])
     assert counted["Attributes"]["ApproximateNumberOfMessages"] == "1"  # still visible: peeking received nothing

@@ -20,6 +20,7 @@ from infra.local.console.workflow import CAUGHT, FAILED, StateRun, layout, runs
 from infra.local.notifications import TOPIC as NOTIFICATION_TOPIC
 from infra.local.runtime.cron import next_fire
 from infra.local.runtime.sources.stepfunctions import STATE_MACHINE_TYPES, load_definition
+from infra.local.status import depth_of
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _DEFINITION_PROPERTIES = ("Definition", "DefinitionString", "DefinitionUri", "DefinitionSubstitutions")
@@ -139,8 +140,9 @@ def _count(console: Console, node: Any, by_status: dict[str, int]) -> str:
             return f"{len(recorder.requests())} requests"
         return f"{calls.invocations} invocations, {calls.errors} errors"
     if node.kind == "queue":
-        queue = console.resources.queue(node.id)
-        return f"depth {queue.depth}, in flight {queue.in_flight}"
+        # Only its own two figures: queue() would also read its DLQ, which is a box of its own.
+        depth, in_flight = depth_of(console.resources.sqs, console.stack, node.id)
+        return f"depth {depth}, in flight {in_flight}"
     if node.kind == "statemachine":
         return ", ".join(f"{n} {s.lower()}" for s, n in sorted(by_status.items())) or "no executions"
     if node.kind == "table":

@@ -47,10 +47,11 @@ def journey(needle: str, recorder: Recorder, resources: Resources, consumers: di
     order_id = order_of(needle.strip(), recorder)
     found = Journey(order_id)
     found.steps += _requests(found, recorder)
-    executions = _executions(order_id, resources, recorder)
+    invocations = list(recorder.all_invocations())
+    executions = _executions(order_id, resources, invocations)
     shown = {arn for arn, _ in executions}
     found.steps += [step for _, steps in executions for step in steps]
-    for record in recorder.all_invocations():
+    for record in invocations:
         # A task's invocation is shown under its state, with the execution's other states.
         of_shown = record.trigger.get("kind") == "task" and record.trigger.get("execution") in shown
         if record.mentions(order_id) and not of_shown:
@@ -78,10 +79,12 @@ def _requests(found: Journey, recorder: Recorder) -> list[Step]:
     return steps
 
 
-def _executions(order_id: str, resources: Resources, recorder: Recorder) -> list[tuple[str, list[Step]]]:
+def _executions(
+    order_id: str, resources: Resources, invocations: list[InvocationRecord]
+) -> list[tuple[str, list[Step]]]:
     found = []
     tasks: dict[tuple[str, str], list[InvocationRecord]] = {}
-    for record in recorder.all_invocations():
+    for record in invocations:
         if record.trigger.get("kind") == "task":
             tasks.setdefault((record.trigger.get("execution", ""), record.trigger.get("state", "")), []).append(record)
     for execution in resources.executions():

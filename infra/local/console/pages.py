@@ -24,7 +24,7 @@ def functions(request: Request) -> Response:
     """Every function's totals and percentiles."""
     console = of(request)
     rows = [(fid, console.recorder.figures(fid)) for fid in sorted(console.runtime.functions)]
-    return page(request, "functions.html", title="Functions", rows=rows)
+    return page(request, "functions.html", title="Functions", rows=rows, dropped=console.recorder.dropped)
 
 
 def function(request: Request) -> Response:

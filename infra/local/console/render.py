@@ -18,6 +18,7 @@ from infra.local.console.journey import when
 from infra.local.console.recorder import Recorder
 from infra.local.console.resources import Resources
 from infra.local.runtime import LocalRuntime
+from infra.local.runtime.sources import ScheduleSource
 from infra.local.template import Stack
 
 HERE = Path(__file__).parent
@@ -80,8 +81,6 @@ def known(value: str, known: Any) -> str:
     return value
 
 
-def schedules_of(console: Console) -> list[Any]:
+def schedules_of(console: Console) -> list[ScheduleSource]:
     """The runtime's schedule sources."""
-    from infra.local.runtime.sources import ScheduleSource
-
     return [s for s in console.runtime.sources if isinstance(s, ScheduleSource)]

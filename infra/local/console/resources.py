@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
+
 from infra.local.provision import client
 from infra.local.status import depth_of, dlq_of, redrive
 from infra.local.template import ACCOUNT_ID, Stack
@@ -174,8 +176,6 @@ class Resources:
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     """A DynamoDB item as plain JSON values."""
-    from boto3.dynamodb.types import TypeDeserializer
-
     deserializer = TypeDeserializer()
     return {k: _jsonable(deserializer.deserialize(v)) for k, v in item.items()}
 
