@@ -51,26 +51,41 @@ def traced(handler: Handler) -> Handler:
     return wrapped
 
 
-def request_record(fields: dict[str, Any], metrics: dict[str, tuple[float, MetricUnit]]) -> None:
+def request_record(
+    fields: dict[str, Any], metrics: dict[str, tuple[float, MetricUnit]], correlation_id: str | None = None
+) -> None:
     """The access log line of one request and its metrics, as one EMF record.
 
     CloudWatch reads the metrics from it and Logs Insights queries its fields like any log line: one
     write per request instead of a log record and a metrics record. Written here rather than through
     Powertools' Metrics, which validated and built it for 60 µs of a 230 µs request; a test holds the
-    two records equal (tests/unit/test_observability.py).
+    two records equal (tests/unit/test_observability.py). `correlation_id` defaults to the logger's.
     """
     service = os.environ.get("POWERTOOLS_SERVICE_NAME")
-    definition = {
-        "Namespace": os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "order-service"),
-        "Dimensions": [["service"] if service else []],
-        "Metrics": [{"Name": name, "Unit": unit.value} for name, (_, unit) in metrics.items()],
-    }
-    record: dict[str, Any] = {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [definition]}}
-    if service:
-        record["service"] = service
-    record |= {"level": "INFO", "message": "request", "correlation_id": logger.get_correlation_id(), **fields}
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "order-service")
+    cid = logger.get_correlation_id() if correlation_id is None else correlation_id
+    record: dict[str, Any] = {"service": service} if service else {}
+    record |= {"level": "INFO", "message": "request", "correlation_id": cid, **fields}
     record |= {name: [value] for name, (value, _) in metrics.items()}
-    print(json.dumps(record, separators=(",", ":"), default=str), flush=False)
+    rest = _COMPACT.encode(record)
+    head = _emf_head(namespace, service, tuple(metrics), tuple(unit for _, unit in metrics.values()))
+    print(f'{{"_aws":{{"Timestamp":{int(time.time() * 1000)},{head}}},{rest[1:]}', flush=False)
+
+
+# One encoder for every record: `json.dumps` with `separators` builds a new one on each call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
+@lru_cache(maxsize=64)
+def _emf_head(namespace: str, service: str | None, names: tuple[str, ...], units: tuple[MetricUnit, ...]) -> str:
+    """The metric definitions of an EMF record: the same for every request with the same outcome."""
+    definition = {
+        "Namespace": namespace,
+        "Dimensions": [["service"] if service else []],
+        "Metrics": [{"Name": name, "Unit": unit.value} for name, unit in zip(names, units, strict=True)],
+    }
+    # Half of a record's cost was serialising this part again for every request.
+    return '"CloudWatchMetrics":' + _COMPACT.encode([definition])
 
 
 def emit_metrics(values: dict[str, tuple[float, MetricUnit]], dimensions: dict[str, str] | None = None) -> None:

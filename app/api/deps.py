@@ -1,4 +1,4 @@
-"""Every FastAPI dependency: the container, each use case it builds, the caller, and request headers."""
+"""What a route reads from its request: the container, each use case it builds, the caller, and headers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import time
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 
 from app.api.gateway_auth import gateway_principal
 from app.bootstrap import Container, get_container
@@ -26,64 +26,49 @@ def container_of(request: Request) -> Container:
     return given if given is not None else get_container()
 
 
-# Each dependency reads the container itself rather than depending on a `container` dependency: FastAPI
-# resolves every level of a dependency tree on every request, and two levels cost more than the route.
-# They are `async def`: a plain def would cost a thread-pool hop on every request.
+# The use cases and the caller are read by the routes from the request, not given as FastAPI dependencies:
+# FastAPI solves each dependency as a tree of its own on every request (four parameter passes and a cache
+# key each), and two of them cost 18 µs of a 175 µs GET (docs/performance.md). A route's first line asks
+# for its caller; problems.py asks too before it answers a 422, so an anonymous request is still a 401.
 
 
-async def container(request: Request) -> Container:
-    """The container (for routes that need more than one use case, such as /health)."""
-    return container_of(request)
-
-
-ContainerDep = Annotated[Container, Depends(container)]
-
-
-async def users_service(request: Request) -> UserService:
+def users(request: Request) -> UserService:
     """The user use cases."""
     return container_of(request).users
 
 
-async def catalog_service(request: Request) -> CatalogService:
+def catalog(request: Request) -> CatalogService:
     """The catalog use cases."""
     return container_of(request).catalog
 
 
-async def orders_service(request: Request) -> OrderService:
+def orders(request: Request) -> OrderService:
     """The order use cases."""
     return container_of(request).orders
 
 
-async def import_service(request: Request) -> CatalogImportService:
+def imports(request: Request) -> CatalogImportService:
     """The catalog import use cases."""
     return container_of(request).catalog_imports
 
 
-async def analytics_queries(request: Request) -> AnalyticsQueries:
+def analytics(request: Request) -> AnalyticsQueries:
     """The analytics reads."""
     return container_of(request).analytics
 
 
-Users = Annotated[UserService, Depends(users_service)]
-Catalog = Annotated[CatalogService, Depends(catalog_service)]
-Orders = Annotated[OrderService, Depends(orders_service)]
-Imports = Annotated[CatalogImportService, Depends(import_service)]
-Analytics = Annotated[AnalyticsQueries, Depends(analytics_queries)]
-
-
 # The OpenAPI security scheme of every route but the public ones (a test checks it against what each route
-# answers without a token). The header is read in current_principal: an HTTPBearer dependency cost 18 µs
+# answers without a token). The header is read in `caller`: an HTTPBearer dependency cost 18 µs
 # per request (docs/performance.md).
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "A JWT bearer token (locally: `make token`)."}
 PUBLIC_OPERATIONS = frozenset({("/health", "get")})
 
 
-async def current_principal(request: Request) -> Principal:
+def caller(request: Request) -> Principal:
     """The authenticated caller; 401 without a valid bearer token.
 
     Behind API Gateway (`trust_gateway_authorizer`), the caller its authorizer verified; elsewhere (uvicorn,
-    tests) the token is verified here. Async like the endpoints: the secret or JWKS is fetched at most once
-    per cache period, while a plain def cost a thread-pool hop on every Lambda invocation.
+    tests) the token is verified here. The secret or JWKS is fetched at most once per cache period.
     """
     if len(request.headers.getlist("authorization")) > 1:
         # Proxies and frameworks disagree on which of two headers wins: accept neither.
@@ -99,8 +84,6 @@ async def current_principal(request: Request) -> Principal:
     return container_of(request).tokens.verify(token.strip())
 
 
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
 IF_MATCH_PATTERN = r'^(?:W/)?"?([0-9]{1,18})"?$'
 IF_MATCH = re.compile(IF_MATCH_PATTERN, re.ASCII)
 IfMatch = Annotated[
@@ -112,10 +95,10 @@ IfMatch = Annotated[
 ]
 
 
-async def if_match_version(caller: CurrentPrincipal, if_match: IfMatch = None) -> int | None:
+def if_match_version(if_match: str | None) -> int | None:
     """The version an If-Match header names; None when absent or '*'.
 
-    Depends on the caller so that an anonymous request is 401 before its If-Match is judged (not 412).
+    Routes read it after their caller, so that an anonymous request is 401 before its If-Match is judged.
     """
     if if_match is None or if_match.strip() == "*":
         return None
@@ -126,7 +109,6 @@ async def if_match_version(caller: CurrentPrincipal, if_match: IfMatch = None) -
     return int(match.group(1))
 
 
-Version = Annotated[int | None, Depends(if_match_version)]
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9._:-]{1,128}$", description="Makes retries safe")
 ]

@@ -27,7 +27,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # The routers' routes go on the app's own router: an included router is one more matching layer per
         # request (19 µs of a 198 µs GET, docs/performance.md). Each router sets its prefix and tags itself.
         app.router.routes.extend(router.routes)
-    problems.install(app)
+    # The docs' own routes (added by the constructor) go last: every API request was matched against them first.
+    docs = [route for route in app.router.routes if getattr(route, "include_in_schema", True) is False]
+    app.router.routes[:] = [route for route in app.router.routes if route not in docs] + docs
+    problems.install(app, deps.caller, deps.PUBLIC_OPERATIONS)
     # The import size limit is a deployment setting: the document states the one this deployment enforces.
     limits = {"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}}
     problems.document(app, limits, (deps.BEARER_SCHEME, deps.PUBLIC_OPERATIONS))

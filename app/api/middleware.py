@@ -18,6 +18,8 @@ CORRELATION_HEADER = "x-correlation-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# Methods that change nothing, whose routes never read a body: a body sent with one is left unread.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LOGGED_PATH = 200  # a hostile 8 KB path is not copied whole into every log line
 _DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)  # str.isdigit() accepts '²', which int() refuses
 
@@ -87,7 +89,7 @@ class RequestContextMiddleware:
 
         rejection = self._reject(scope, headers)
         try:
-            if rejection is None and "content-length" not in headers:
+            if rejection is None and "content-length" not in headers and scope["method"] not in _SAFE_METHODS:
                 # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
                 # that ignores its body (POST /orders/{id}/cancel) would otherwise act on an over-limit request.
                 # Through Mangum no request has a Content-Length: the body read here is judged the same way.
@@ -104,7 +106,7 @@ class RequestContextMiddleware:
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
         finally:
-            self._record(scope, state["status"], time.perf_counter() - started, state.get("location"))
+            self._record(scope, state["status"], time.perf_counter() - started, state.get("location"), cid)
 
     @staticmethod
     async def _traced(scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
@@ -168,7 +170,7 @@ class RequestContextMiddleware:
 
         return wrapped
 
-    def _record(self, scope: Scope, status: int, seconds: float, location: bytes | None) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float, location: bytes | None, cid: str) -> None:
         route = scope.get("route")
         fields: dict[str, Any] = {
             "method": scope["method"],
@@ -181,4 +183,4 @@ class RequestContextMiddleware:
             fields["location"] = location.decode("latin-1")[:_LOGGED_PATH]
         outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
         metrics = {outcome: (1.0, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)}
-        request_record(fields, metrics)
+        request_record(fields, metrics, cid)

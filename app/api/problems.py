@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
 from http import HTTPStatus
 from typing import Any
 
@@ -184,10 +185,33 @@ def document(
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    """Register every error handler."""
+def _authenticated_first(
+    authenticate: Callable[[Request], object], public: Collection[tuple[str, str]]
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """The 422 handler, which first answers 401 or 503 where the route needs a caller it cannot have.
+
+    FastAPI validates parameters and body before a route runs, and routes ask for their caller on their
+    first line: without this, an anonymous request with a bad body would learn its validation errors.
+    """
+
+    async def validation(request: Request, exc: Exception) -> JSONResponse:
+        route = getattr(request.scope.get("route"), "path", None)
+        if (route, request.method.lower()) not in public:
+            try:
+                authenticate(request)
+            except Unauthenticated as denied:
+                return await _unauthenticated(request, denied)
+            except errors.DomainError as failed:  # the signing key could not be read
+                return await _domain(request, failed)
+        return await _validation(request, exc)
+
+    return validation
+
+
+def install(app: FastAPI, authenticate: Callable[[Request], object], public: Collection[tuple[str, str]] = ()) -> None:
+    """Register every error handler; `authenticate` is asked before a 422 on all but the `public` routes."""
     app.add_exception_handler(errors.DomainError, _domain)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(Forbidden, _forbidden)
-    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(RequestValidationError, _authenticated_first(authenticate, public))
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -187,3 +187,26 @@ def test_openapi_declares_bearer_auth_for_swagger_authorize(client: TestClient) 
     for method in ("get", "patch", "delete"):
         assert spec["paths"]["/users/{user_id}"][method]["security"] == [{"HTTPBearer": []}]
     assert "security" not in spec["paths"]["/health"]["get"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [("POST", "/users", {"name": ""}), ("PATCH", "/users/ada", {"email": "not-an-email"}), ("POST", "/orders", {})],
+)
+def test_an_anonymous_request_with_a_bad_body_is_401_before_its_validation_errors(
+    client: TestClient, method: str, url: str, body: object
+) -> None:
+    seed(client)
+    anonymous = client.request(method, url, json=body)
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "Unauthenticated")
+    assert "errors" not in anonymous.json()
+    assert anonymous.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    signed_in = client.request(method, url, json=body, headers=as_user("ada", "ada@example.com"))
+    assert signed_in.status_code == 422
+    assert signed_in.json()["errors"]
+
+
+def test_a_bad_body_with_an_unreadable_secret_is_503_not_422(client: TestClient, fake: FakeContainer) -> None:
+    fake.tokens = TokenVerifier(SecretKeys(StaticSecret(None)), TokenRules(ISSUER, AUDIENCE))
+    response = client.post("/users", json={"name": ""}, headers=as_user("ada"))
+    assert (response.status_code, response.headers["content-type"]) == (503, PROBLEM)

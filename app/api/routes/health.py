@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.api.deps import ContainerDep
+from app.api.deps import container_of
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=None, responses={503: {"description": "A backing service is down"}})
-async def health(c: ContainerDep) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """200 when the backing services answer, 503 when DynamoDB does not."""
-    report = c.health()
+    report = container_of(request).health()
     body = {"status": "ok" if report.healthy else "unavailable", "checks": report.checks}
     return JSONResponse(body, status_code=200 if report.healthy else 503)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.metrics import MetricUnit
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from app.api.deps import CurrentPrincipal, IdempotencyKey, Orders
+from app.api import deps
+from app.api.deps import IdempotencyKey
 from app.api.problems import error_replies
+from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Limit
 from app.api.schemas.orders import OrderCreate, OrderList, OrderOut
 from app.domain.orders import OrderStatus
@@ -30,42 +32,43 @@ OrderId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$", description="Orde
         r422="Unknown products, products of more than one currency, or a reused Idempotency-Key",
     ),
 )
-async def place_order(
-    body: OrderCreate, orders: Orders, caller: CurrentPrincipal, response: Response, key: IdempotencyKey = None
-) -> OrderOut:
+async def place_order(body: OrderCreate, request: Request, key: IdempotencyKey = None) -> Response:
     """Accept an order (PENDING) for asynchronous processing; the same Idempotency-Key replays the original."""
+    caller = deps.caller(request)
     items = [(i.product_id, i.quantity) for i in body.items]
-    placed = orders.place(caller.sub, items, idempotency_key=key, payment_token=body.payment_token)
+    placed = deps.orders(request).place(caller.sub, items, idempotency_key=key, payment_token=body.payment_token)
     if placed.created:
         emit_metrics({"OrdersPlaced": (1, MetricUnit.Count)})
     if not placed.enqueued and placed.order.status is OrderStatus.PENDING:
         logger.warning("order stored but not enqueued; the cleanup re-enqueues it", extra={"orderId": placed.order.id})
-    response.headers["Location"] = f"/orders/{placed.order.id}"
+    headers = {"Location": f"/orders/{placed.order.id}"}
     if not placed.created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return OrderOut.of(placed.order)
+        headers["Idempotent-Replayed"] = "true"
+    return reply(OrderOut.of(placed.order), 202, headers)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, response_model_by_alias=True)
-async def get_order(order_id: OrderId, orders: Orders, caller: CurrentPrincipal) -> OrderOut:
+async def get_order(order_id: OrderId, request: Request) -> Response:
     """One order (owner or admin)."""
-    return OrderOut.of(orders.get(order_id, caller))
+    caller = deps.caller(request)
+    return reply(OrderOut.of(deps.orders(request).get(order_id, caller)))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, response_model_by_alias=True)
-async def cancel_order(order_id: OrderId, orders: Orders, caller: CurrentPrincipal) -> OrderOut:
+async def cancel_order(order_id: OrderId, request: Request) -> Response:
     """Cancel an order that has not been paid; 409 otherwise."""
-    return OrderOut.of(orders.cancel(order_id, caller))
+    caller = deps.caller(request)
+    return reply(OrderOut.of(deps.orders(request).cancel(order_id, caller)))
 
 
 @router.get("/users/{user_id}/orders", response_model=OrderList, response_model_by_alias=True)
 async def list_user_orders(
     user_id: Annotated[str, Path(pattern=ID_PATTERN)],
-    orders: Orders,
-    caller: CurrentPrincipal,
+    request: Request,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> OrderList:
+) -> Response:
     """A user's orders, newest first (owner or admin)."""
-    page = orders.list_for_user(user_id, caller, limit, cursor)
-    return OrderList(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_key)
+    caller = deps.caller(request)
+    page = deps.orders(request).list_for_user(user_id, caller, limit, cursor)
+    return reply(OrderList(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_key))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request, Response
 
-from app.api.deps import Catalog, CurrentPrincipal
+from app.api import deps
+from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Limit
 from app.api.schemas.products import ProductList, ProductOut, ProductPut, Restock
 
@@ -17,34 +18,29 @@ ProductId = Annotated[str, Path(pattern=ID_PATTERN, description="Product id")]
 
 
 @router.put("/{product_id}", response_model=ProductOut, response_model_by_alias=True)
-async def put_product(
-    product_id: ProductId, body: ProductPut, catalog: Catalog, caller: CurrentPrincipal
-) -> ProductOut:
+async def put_product(product_id: ProductId, body: ProductPut, request: Request) -> Response:
     """Create a product or change its name and price (admin); stock is untouched."""
-    caller.require_admin()
-    return ProductOut.of(catalog.put(product_id, body.name, body.price, body.currency))
+    deps.caller(request).require_admin()
+    return reply(ProductOut.of(deps.catalog(request).put(product_id, body.name, body.price, body.currency)))
 
 
 @router.post("/{product_id}/restock", response_model=ProductOut, response_model_by_alias=True)
-async def restock(product_id: ProductId, body: Restock, catalog: Catalog, caller: CurrentPrincipal) -> ProductOut:
+async def restock(product_id: ProductId, body: Restock, request: Request) -> Response:
     """Add stock atomically (admin)."""
-    caller.require_admin()
-    return ProductOut.of(catalog.restock(product_id, body.quantity))
+    deps.caller(request).require_admin()
+    return reply(ProductOut.of(deps.catalog(request).restock(product_id, body.quantity)))
 
 
 @router.get("", response_model=ProductList, response_model_by_alias=True)
-async def list_products(
-    catalog: Catalog,
-    caller: CurrentPrincipal,
-    limit: Limit = 20,
-    cursor: Cursor = None,
-) -> ProductList:
+async def list_products(request: Request, limit: Limit = 20, cursor: Cursor = None) -> Response:
     """A page of products."""
-    page = catalog.list(limit, cursor)
-    return ProductList(items=[ProductOut.of(p) for p in page.items], next_cursor=page.next_key)
+    deps.caller(request)
+    page = deps.catalog(request).list(limit, cursor)
+    return reply(ProductList(items=[ProductOut.of(p) for p in page.items], next_cursor=page.next_key))
 
 
 @router.get("/{product_id}", response_model=ProductOut, response_model_by_alias=True)
-async def get_product(product_id: ProductId, catalog: Catalog, caller: CurrentPrincipal) -> ProductOut:
+async def get_product(product_id: ProductId, request: Request) -> Response:
     """One product."""
-    return ProductOut.of(catalog.get(product_id))
+    deps.caller(request)
+    return reply(ProductOut.of(deps.catalog(request).get(product_id)))

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import EmailStr
 
-from app.api.deps import CurrentPrincipal, Users, Version, etag
+from app.api import deps
+from app.api.deps import IfMatch, etag
 from app.api.problems import error_replies
+from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Limit
 from app.api.schemas.users import UserCreate, UserList, UserOut, UserPatch
 from app.domain.auth import Principal, Unauthenticated
@@ -47,39 +49,37 @@ def owner_route(caller: Principal, user_id: str) -> Iterator[None]:
         r409="This id or email is taken",
     ),
 )
-async def create_user(body: UserCreate, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+async def create_user(body: UserCreate, request: Request) -> Response:
     """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
+    caller = deps.caller(request)
     if body.id is None and not re.match(ID_PATTERN, caller.sub):
         raise ValidationError("the token subject cannot be a user id", [{"field": "id", "message": "give an id"}])
-    user = users.create_as(caller, body.name, body.email, body.id)
-    response.headers["Location"] = f"/users/{user.id}"
-    response.headers["ETag"] = etag(user.version)
-    return UserOut.of(user)
+    user = deps.users(request).create_as(caller, body.name, body.email, body.id)
+    return reply(UserOut.of(user), 201, {"Location": f"/users/{user.id}", "ETag": etag(user.version)})
 
 
 @router.get("", response_model=UserList)
 async def list_users(
-    users: Users,
-    caller: CurrentPrincipal,
+    request: Request,
     email: Annotated[EmailStr | None, Query(description="Look up by email (users: only their own)")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> UserList:
+) -> Response:
     """List users (admins only), or find the one with an email."""
+    caller, users = deps.caller(request), deps.users(request)
     if email is not None:
-        return UserList(items=[UserOut.of(users.find_by_email_as(caller, email))], next_cursor=None)
+        return reply(UserList(items=[UserOut.of(users.find_by_email_as(caller, email))], next_cursor=None))
     caller.require_admin()
     page = users.list(limit, cursor)
-    return UserList(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_key)
+    return reply(UserList(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_key))
 
 
 @router.get("/{user_id}", response_model=UserOut)
-async def get_user(user_id: UserId, users: Users, caller: CurrentPrincipal, response: Response) -> UserOut:
+async def get_user(user_id: UserId, request: Request) -> Response:
     """One user: the owner or an admin."""
-    with owner_route(caller, user_id):
-        user = users.get(user_id)
-    response.headers["ETag"] = etag(user.version)
-    return UserOut.of(user)
+    with owner_route(deps.caller(request), user_id):
+        user = deps.users(request).get(user_id)
+    return reply(UserOut.of(user), headers={"ETag": etag(user.version)})
 
 
 @router.patch(
@@ -92,16 +92,15 @@ async def get_user(user_id: UserId, users: Users, caller: CurrentPrincipal, resp
         r412="If-Match names another version, or is not an ETag of this API",
     ),
 )
-async def update_user(
-    user_id: UserId, body: UserPatch, users: Users, version: Version, caller: CurrentPrincipal, response: Response
-) -> UserOut:
+async def update_user(user_id: UserId, body: UserPatch, request: Request, if_match: IfMatch = None) -> Response:
     """Change a user's name and/or email; If-Match guards against lost updates."""
+    caller = deps.caller(request)
+    version = deps.if_match_version(if_match)
     with owner_route(caller, user_id):
         if body.name is None and body.email is None:
             raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
-        user = users.update_as(caller, user_id, version, body.name, body.email)
-    response.headers["ETag"] = etag(user.version)
-    return UserOut.of(user)
+        user = deps.users(request).update_as(caller, user_id, version, body.name, body.email)
+    return reply(UserOut.of(user), headers={"ETag": etag(user.version)})
 
 
 @router.delete(
@@ -109,8 +108,10 @@ async def update_user(
     status_code=204,
     responses=error_replies(r404="No such user", r412="If-Match names another version, or is not an ETag of this API"),
 )
-async def delete_user(user_id: UserId, users: Users, version: Version, caller: CurrentPrincipal) -> Response:
+async def delete_user(user_id: UserId, request: Request, if_match: IfMatch = None) -> Response:
     """Delete a user and release its email."""
+    caller = deps.caller(request)
+    version = deps.if_match_version(if_match)
     with owner_route(caller, user_id):
-        users.delete(user_id, version)
+        deps.users(request).delete(user_id, version)
     return Response(status_code=204)
