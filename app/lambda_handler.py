@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import coldstart  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from typing import Any
 
 from mangum import Mangum
@@ -83,6 +84,7 @@ if eager_init():
     prime(_asgi)
     # The init verifies no token successfully, so the verifier has none remembered to carry into a restore.
     after_restore(refresh_after_restore)
+    coldstart.resume()  # the init ends here, before the snapshot: no first reply to wait for
 
 
 @traced

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from app import coldstart
+
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "order-service"))
 
 
@@ -43,12 +45,12 @@ def get_tracer() -> Any:
 
 
 def traced(handler: Handler) -> Handler:
-    """A Lambda handler wrapped in an X-Ray subsegment (`## name`) when tracing is on; itself otherwise."""
+    """A Lambda handler in an X-Ray subsegment (`## name`) when tracing is on, that resumes the GC the init
+    paused once it has answered (app/coldstart.py)."""
     tracer = get_tracer()
-    if tracer is None:
-        return handler
-    wrapped: Handler = tracer.capture_lambda_handler(handler, capture_response=False)
-    return wrapped
+    if tracer is not None:
+        handler = tracer.capture_lambda_handler(handler, capture_response=False)
+    return coldstart.until_first_reply(handler)
 
 
 def request_record(

@@ -5,6 +5,7 @@ Imports only settings, the token verifier and its adapters: no FastAPI, no Dynam
 
 from __future__ import annotations
 
+from app import coldstart  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from contextlib import suppress
 from functools import lru_cache
 from typing import Any
@@ -33,6 +34,7 @@ def prime() -> None:
 if eager_init():
     prime()
     after_restore(refresh_after_restore)  # prime()'s token is refused: no verified token is remembered
+    coldstart.resume()  # the init ends here, before the snapshot: no first reply to wait for
 
 
 @traced

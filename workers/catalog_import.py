@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 import json
 from typing import Any
 from urllib.parse import unquote_plus

@@ -6,6 +6,7 @@ Idempotency-Key claims. It stops before the Lambda timeout; the next run continu
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit

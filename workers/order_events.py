@@ -7,6 +7,7 @@ the analytics are idempotent per event id, so a retry never counts an order twic
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar

@@ -9,26 +9,23 @@ back, the charge refunded and the order marked FAILED; a confirmed order gets th
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 import json
 from datetime import timedelta
 from typing import Any
-
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from app.domain.errors import ServiceUnavailable
 from app.observability import logger, traced
 from app.services.reconcile import WORKFLOW_ENDED, Settled
 from workers.common import order_id_of, services
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+from workers.sqs_batch import QueueMessage, partial_batch
 
 
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A status-change event, or a batch of watch messages."""
     if isinstance(event, dict) and "Records" in event:
-        return dict(process_partial_response(event=event, record_handler=watched, processor=processor, context=context))
+        return dict(partial_batch(event, watched))
     return execution_ended(event)
 
 
@@ -46,7 +43,7 @@ def execution_ended(event: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-def watched(record: SQSRecord) -> dict[str, Any]:
+def watched(record: QueueMessage) -> dict[str, Any]:
     """One watch message: settle the order if it is still unfinished; raise to look again later."""
     logger.set_correlation_id(None)
     try:

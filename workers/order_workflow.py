@@ -6,6 +6,7 @@ exception's class name is the Step Functions error name the definition's Retry a
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit

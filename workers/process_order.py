@@ -7,18 +7,13 @@ where every record failed is reported the same way.
 
 from __future__ import annotations
 
+import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from app.observability import logger, traced
 from workers.common import order_id_of, services, task
-
-# A batch whose every record failed is still a partial-batch reply, not a function error: each record is
-# redelivered and dead-lettered on its own, and the Errors alarm keeps meaning "the function crashed".
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+from workers.sqs_batch import QueueMessage, partial_batch
 
 
 @task
@@ -27,7 +22,7 @@ def dispatch(payload: dict[str, Any], context: Any) -> str:
     return services().order_dispatcher.dispatch(order_id_of(payload))
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: QueueMessage) -> str:
     """Handle one message; raise to report it as failed."""
     logger.set_correlation_id(None)  # the previous record's order id must not label this one's lines
     try:
@@ -46,7 +41,4 @@ def record_handler(record: SQSRecord) -> str:
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler: process the batch, report the failed message ids."""
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+    return dict(partial_batch(event, record_handler))

@@ -12,10 +12,9 @@ from botocore import xform_name
 
 from infra.bench.cost import CallLog
 from infra.local.cloud import LocalCloud
-from infra.local.env import function_env
 from infra.local.paths import TEMPLATE_PATH
 from infra.local.provision import provision
-from infra.local.runtime.functions import discover
+from infra.local.runtime.functions import discover, spec_of
 from infra.local.runtime.sources.base import Services
 from infra.local.runtime.sources.stepfunctions import state_machine_sources
 from infra.local.runtime.worker import Invocation
@@ -63,8 +62,8 @@ class World:
         container.catalog.restock(PRODUCT, 100_000)
 
     def env(self, logical_id: str) -> dict[str, str]:
-        """The function's environment on the local cloud."""
-        return function_env(self.stack, logical_id)
+        """The function's environment on the local cloud, with the variables Lambda itself sets (as the runtime)."""
+        return spec_of(self.stack, logical_id).env
 
     def token(self) -> str:
         """A bearer token of the seeded user, signed with the provisioned secret."""

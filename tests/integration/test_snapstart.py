@@ -113,3 +113,28 @@ def test_the_authorizer_reads_its_secret_at_an_eager_init(
     module.verifier().keys.key_for({})
     assert len(secret_reads) == 2
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def paused_collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The collector as a Lambda init has it when the handler module starts loading (app/coldstart.py)."""
+    import gc
+
+    from app import coldstart
+
+    monkeypatch.setattr(coldstart, "_paused", True)
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+@pytest.mark.usefixtures("paused_collector", "restore_hooks")
+def test_an_eager_init_resumes_the_collector_before_the_snapshot(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    load_api(monkeypatch, "snap-start")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0  # what the init built is frozen, as the snapshot will keep it
