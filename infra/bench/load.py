@@ -40,6 +40,8 @@ def main(argv: list[str]) -> int:
         secret = local_secret(stack)
         assert secret, "no JWT secret in the local Secrets Manager"
         REPORTS.mkdir(exist_ok=True)
+        admin = mint(secret, "load-admin", "admin", None, "order-service", "order-service")
+        _stock_up(base, admin, max(200, args.users * args.seconds // 2))
         began = datetime.now(UTC).isoformat()
         _locust(base, secret, args.users, args.seconds)
         summary = _summary()
@@ -47,7 +49,6 @@ def main(argv: list[str]) -> int:
         # Requests still in flight when locust stops are cut off client-side, but the server may have accepted
         # them: those orders count too (and must end final like the others).
         accepted += sorted(set(_placed_by_load_users(stack, began)) - set(accepted))
-        admin = mint(secret, "load-admin", "admin", None, "order-service", "order-service")
         orders = _drain(base, admin, accepted, args.drain_seconds)
         _wait_executions(stack, args.drain_seconds)
         problems = _check(stack, orders, accepted) + summary.pop("problems")
@@ -78,6 +79,19 @@ def _start(port: int, aws_port: int, base: str) -> subprocess.Popen[bytes]:
             raise SystemExit("`make run` did not come up; see reports/make-run.log")
         time.sleep(1)
     return server
+
+
+def _stock_up(base: str, admin: str, units: int) -> None:
+    """Give each product the load orders at least `units` available, so that a run (or a run after others)
+    places orders that succeed, not only ones that fail for want of stock."""
+    headers = {"authorization": f"Bearer {admin}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for product in os.environ.get("LOAD_PRODUCTS", "coffee-mug,green-tea,notebook").split(","):
+            reply = client.get(f"/products/{product}")
+            reply.raise_for_status()
+            missing = units - int(reply.json()["available"])
+            if missing > 0:
+                client.post(f"/products/{product}/restock", json={"quantity": missing}).raise_for_status()
 
 
 def _locust(base: str, secret: str, users: int, seconds: int) -> None:

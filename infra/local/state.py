@@ -26,6 +26,7 @@ from infra.local.template import ACCOUNT_ID, Stack
 SNAPSHOT = "snapshot.json"
 FORMAT = 1
 SNAPSHOT_SECONDS = 2.0
+SAVE_SPACING = 20
 TASK_QUEUE_SUFFIX = "-local-sfn-tasks"
 _READ_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "Receive", "BatchGet")
 
@@ -60,6 +61,16 @@ class Snapshot:
         objects = sum(len(v) for v in self.objects.values())
         messages = sum(len(v) for v in self.queues.values())
         return f"{items} items, {objects} objects, {messages} messages, {len(self.executions)} running executions"
+
+
+def next_wait(interval: float, last_save_seconds: float) -> float:
+    """The pause before the next snapshot: the interval, or longer when saving took long.
+
+    A snapshot reads every table of the local cloud, in the process that serves it: with large tables under
+    load, saves every 2 s took a share of that process. Spaced by their own duration, they stay within 1/SPACING
+    of it, and at most that much longer is lost if the process dies.
+    """
+    return max(interval, last_save_seconds * SAVE_SPACING)
 
 
 class StateStore:
@@ -164,12 +175,15 @@ class StateStore:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = self.interval
+        while not self._stop.wait(wait):
             if self._dirty.is_set():
+                started = time.monotonic()
                 try:
                     self.save()
                 except Exception as exc:  # noqa: BLE001 - the next interval tries again; the last snapshot stands
                     self.log(f"[state] snapshot failed: {type(exc).__name__}: {exc}")
+                wait = next_wait(self.interval, time.monotonic() - started)
 
     def stop(self) -> Snapshot:
         """Stop the background saves and write a final snapshot."""

@@ -11,7 +11,7 @@ import pytest
 
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
-from infra.local.state import SNAPSHOT, StateStore, mutates
+from infra.local.state import SAVE_SPACING, SNAPSHOT, StateStore, mutates, next_wait
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
 
@@ -151,3 +151,8 @@ def test_the_background_saver_writes_soon_after_a_write(local_cloud: LocalCloud,
     saved = json.loads((tmp_path / SNAPSHOT).read_text())
     assert saved["tables"][stack.name("UsersTable")] == [ITEM]
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_snapshots_are_spaced_by_their_own_cost_under_load() -> None:
+    assert next_wait(2.0, 0.01) == 2.0  # small tables: every interval
+    assert next_wait(2.0, 0.5) == 0.5 * SAVE_SPACING  # a long save: saving stays a small share of the process

@@ -1,0 +1,92 @@
+"""The local cloud's faster paths through moto give moto's own answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.utilities import dynamo_to_dict
+
+from infra.local import moto_speedups
+
+EVERY_TYPE: dict[str, Any] = {
+    "id": {"S": "order-1"},
+    "empty": {"S": ""},
+    "unicode": {"S": "caf\u00e9 \u2603 \U0001f600"},
+    "total": {"N": "1999"},
+    "ratio": {"N": "-0.125e3"},
+    "flag": {"BOOL": True},
+    "off": {"BOOL": False},
+    "nothing": {"NULL": True},
+    "blob": {"B": "AAEC/w=="},
+    "blobs": {"BS": ["AAE=", "/w=="]},
+    "tags": {"SS": ["a", "b"]},
+    "counts": {"NS": ["1", "2.5"]},
+    "lines": {"L": [{"M": {"productId": {"S": "mug"}, "quantity": {"N": "2"}}}, {"L": []}, {"NULL": True}]},
+    "nested": {"M": {"deep": {"M": {"deeper": {"L": [{"B": "AQ=="}, {"SS": ["x"]}]}}}, "empty": {"M": {}}}},
+}
+
+
+def serialized(operation: str, result: dict[str, Any], structure: Any) -> Any:
+    """The JSON body moto writes for an operation's result, with the given structure serializer."""
+    serializer_class = type("Probe", (JSONSerializer,), {"_serialize_type_structure": structure})
+    model = get_service_model("dynamodb").operation_model(operation)
+    serializer = serializer_class(operation_model=model, pretty_print=False, value_picker=XFormedAttributePicker())
+    return json.loads(serializer.serialize(result)["body"])
+
+
+def as_stored(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as moto's handlers hand it to the serializer (DynamoType values, converted)."""
+    converted: dict[str, Any] = dynamo_to_dict({k: DynamoType(v) for k, v in item.items()})
+    return converted
+
+
+@pytest.mark.parametrize(
+    ("operation", "result"),
+    [
+        ("GetItem", {"Item": as_stored(EVERY_TYPE)}),
+        ("GetItem", {}),
+        ("Scan", {"Items": [as_stored(EVERY_TYPE), as_stored({"id": {"S": "2"}})], "Count": 2, "ScannedCount": 2}),
+        ("UpdateItem", {"Attributes": as_stored(EVERY_TYPE)}),
+        ("BatchGetItem", {"Responses": {"t": [as_stored(EVERY_TYPE)]}, "UnprocessedKeys": {}}),
+        ("Query", {"Items": [], "Count": 0, "ScannedCount": 0, "LastEvaluatedKey": as_stored({"id": {"S": "k"}})}),
+    ],
+)
+def test_attribute_values_are_written_as_moto_writes_them(operation: str, result: dict[str, Any]) -> None:
+    ours = serialized(operation, result, moto_speedups._serialize_structure)
+    assert ours == serialized(operation, result, moto_speedups._SERIALIZE_STRUCTURE)
+
+
+@pytest.mark.parametrize(
+    "value", [{"S": None}, {"BOOL": None}, {"S": "a", "N": "1"}, {}, {"B": "not-bytes"}, {"X": "?"}, {"M": {"k": 1}}]
+)
+def test_what_the_fast_path_does_not_know_is_left_to_the_serializer(value: dict[str, Any]) -> None:
+    assert moto_speedups.attribute_value(value) is None
+
+
+def test_the_cached_answers_are_the_ones_moto_computes() -> None:
+    from moto import backends
+    from moto.core.utils import unix_time_millis
+
+    moto_speedups.apply()
+    assert list(backends.list_of_moto_modules()) == sorted(moto_speedups._MODULES)
+    assert "dynamodb" in moto_speedups._MODULES
+    assert abs(moto_speedups._now_millis() - unix_time_millis()) < 1000
+
+
+def test_each_execution_gets_its_own_program_from_one_parse() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    first, tree = moto_speedups._parse_definition(definition)
+    second, same_tree = moto_speedups._parse_definition(definition)
+    assert first is not second
+    assert tree is same_tree
+    with pytest.raises(ASLParserException):
+        moto_speedups._parse_definition('{"StartAt": ')
+    with pytest.raises(ASLParserException):
+        moto_speedups._parse_definition('{"StartAt": ')  # a cached failure fails again
