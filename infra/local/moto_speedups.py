@@ -4,7 +4,8 @@ Profiled under `make load` (docs/performance.md), the local cloud's process spen
 every DynamoDB attribute value through the generic response serializer, listing its own package directory to
 route each request, parsing the state machine's definition with ANTLR at each execution start, building a
 JSONPath parser (a ply table) for each path it reads, a boto3 client for each service task, and a
-timezone-aware datetime to compare each SQS message's times (every message of a queue, at every receive).
+timezone-aware datetime to compare each SQS message's times (every message of a queue, at every receive), and
+the list of a response class's methods.
 Caches are keyed by their whole input and hold immutable (or thread-safe) results; the attribute value path
 gives the serializer's own output, which a test holds equal for every attribute type.
 """
@@ -21,6 +22,7 @@ import jsonpath_ng
 import jsonpath_ng.ext
 from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
 from moto import backends
+from moto.core import responses as moto_responses
 from moto.core.serialize import BaseJSONSerializer
 from moto.sqs import models as sqs_models
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
@@ -127,6 +129,15 @@ def _share_task_clients() -> None:
             setattr(module, "boto_client_for", _shared_client)  # noqa: B010
 
 
+@lru_cache(maxsize=256)
+def _method_names(handler_class: type) -> frozenset[str]:
+    # moto lists a response class's methods with inspect.getmembers for every request, to find the action.
+    return frozenset(_METHOD_NAMES_FROM_CLASS(handler_class))
+
+
+_METHOD_NAMES_FROM_CLASS = getattr(moto_responses, "method_names_from_class")  # noqa: B009 - not re-exported
+
+
 def apply() -> None:
     """Install the caches (idempotent)."""
     # setattr: mypy forbids assigning to a module's function or a class's method.
@@ -135,6 +146,7 @@ def apply() -> None:
     setattr(sqs_models, "unix_time_millis", _now_millis)  # noqa: B010
     setattr(BaseJSONSerializer, "_serialize_type_structure", _serialize_structure)  # noqa: B010
     _share_task_clients()
+    setattr(moto_responses, "method_names_from_class", _method_names)  # noqa: B010
     # The EventBridge input transformer imports jsonpath_ng.ext.parse at each call: it gets the cached one.
     for module in (jsonpath_ng, jsonpath_ng.ext, json_path, result_path):
         parse = getattr(module, "parse")  # noqa: B009

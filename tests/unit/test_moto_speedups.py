@@ -76,6 +76,11 @@ def test_the_cached_answers_are_the_ones_moto_computes() -> None:
     assert list(backends.list_of_moto_modules()) == sorted(moto_speedups._MODULES)
     assert "dynamodb" in moto_speedups._MODULES
     assert abs(moto_speedups._now_millis() - unix_time_millis()) < 1000
+    from moto.dynamodb.responses import DynamoHandler
+
+    names = moto_speedups._method_names(DynamoHandler)
+    assert names == set(moto_speedups._METHOD_NAMES_FROM_CLASS(DynamoHandler))
+    assert {"get_item", "transact_write_items"} <= names
 
 
 def test_each_execution_gets_its_own_program_from_one_parse() -> None:
