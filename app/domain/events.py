@@ -19,14 +19,19 @@ EVENT_SOURCE = "order-service"
 class Contract(BaseModel):
     """Base of every event: camelCase JSON, unknown fields ignored (consumers tolerate additions)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_serialization_defaults_required=True)
+    # defer_build: a validator is built at first use, off the cold start of the functions that publish none.
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True, defer_build=True
+    )
     DETAIL_TYPE: ClassVar[str]
 
 
 class OrderLineV1(BaseModel):
     """One line of an order, priced in minor units."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True, defer_build=True
+    )
     productId: str = Field(min_length=1)
     quantity: int = Field(ge=1)
     unitPrice: int = Field(ge=0)
