@@ -32,6 +32,7 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     extra["api_rss"] = (median([s.rss_mb for s in ours]), median([s.rss_mb for s in base]))
     extra["api_imports"] = cold.import_costs(api)
     results = [Comparison("API cold start (GET /users/{id})", "ms", [s.ms for s in ours], [s.ms for s in base], 1.10)]
+    results.append(_floor("API baseline + pydantic-settings + Powertools Logger", api_base, "bench_api_floor", runs))
     results.append(_as_deployed(world, [s.ms for s in ours], base_dir, get_user, runs))
     results.append(_tracing_cost(api, runs))
 
@@ -42,11 +43,13 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
         world.env("ProcessOrderFunction"),
         lambda i: sqs_event(world.stack, orders[i]),
     )
-    results.append(_worker(world, "ProcessOrder cold start (one SQS record)", queue, orders, base_dir, runs))
+    results.append(_worker(world, "ProcessOrder cold start (one SQS record)", queue, orders, base_dir, runs)[0])
     validate = cold.Variant(
         "workers.order_workflow", "validate_order", world.env("ValidateOrderFunction"), lambda i: {"orderId": orders[0]}
     )
-    results.append(_worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs))
+    validated, replayed = _worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs)
+    floor = "Worker baseline (ValidateOrder's) + pydantic-settings + Powertools Logger"
+    results += [validated, _floor(floor, replayed, "bench_worker_floor", runs)]
     extra["worker_imports"] = cold.import_costs(validate)
     return results, extra
 
@@ -65,6 +68,13 @@ def _as_deployed(world: World, api_ms: list[float], base_dir: str, get_user: dic
     note = f"authorizer cold start {median([s.ms for s in edge]):.0f} ms + API cold start {median(api_ms):.0f} ms"
     both = [a.ms + b for a, b in zip(edge, api_ms, strict=True)]
     return Comparison("First authenticated request as deployed", "ms", both, [s.ms for s in base], None, [note])
+
+
+def _floor(name: str, baseline: cold.Variant, module: str, runs: int) -> Comparison:
+    """The baseline with the libraries the design names imported and used, against the bare baseline."""
+    floor = cold.Variant(module, baseline.function, baseline.env, baseline.event)
+    named, bare = cold.alternate(floor, baseline, runs)
+    return Comparison(name, "ms", [s.ms for s in named], [s.ms for s in bare], None, ["the floor those libraries set"])
 
 
 def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
@@ -90,7 +100,10 @@ def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
     )
 
 
-def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base_dir: str, runs: int) -> Comparison:
+def _worker(
+    world: World, name: str, ours: cold.Variant, orders: list[str], base_dir: str, runs: int
+) -> tuple[Comparison, cold.Variant]:
+    """The worker's cold start against a bare handler replaying its AWS requests; and that baseline."""
     # Record the real handler's AWS requests on its last spare order, then replay them from a bare handler.
     world.calls.clear()
     cold.run_once(ours, runs + 1)
@@ -103,7 +116,7 @@ def _worker(world: World, name: str, ours: cold.Variant, orders: list[str], base
         f"{len(json.loads(replay))} AWS requests each",
         f"peak RSS {median([s.rss_mb for s in a]):.0f} MB vs {median([s.rss_mb for s in b]):.0f} MB",
     ]
-    return Comparison(name, "ms", [s.ms for s in a], [s.ms for s in b], 1.15, notes)
+    return Comparison(name, "ms", [s.ms for s in a], [s.ms for s in b], 1.15, notes), baseline
 
 
 def warm_overhead(world: World, runs: int, total: int, extra: dict[str, object]) -> Comparison:

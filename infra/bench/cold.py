@@ -73,6 +73,24 @@ def handler(event, context):
 """
 
 
+# What the design names for every function, and nothing of ours: one pydantic-settings Settings read from the
+# environment and a Powertools Logger. Put before a baseline, it gives the floor those libraries set.
+NAMED_LIBRARIES = """
+import pydantic_settings
+from aws_lambda_powertools import Logger
+
+
+class Settings(pydantic_settings.BaseSettings):
+    users_table: str = "users"
+    orders_table: str = "orders"
+    stage: str = "dev"
+
+
+SETTINGS = Settings()
+LOGGER = Logger(service="floor")
+"""
+
+
 @dataclass
 class Variant:
     """A handler to cold-start: module, function, environment, and a fresh event per process."""
@@ -98,6 +116,8 @@ def baselines_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="bench-baselines-"))
     (path / "bench_api_baseline.py").write_text(API_BASELINE)
     (path / "bench_worker_baseline.py").write_text(WORKER_BASELINE)
+    (path / "bench_api_floor.py").write_text(NAMED_LIBRARIES + API_BASELINE)
+    (path / "bench_worker_floor.py").write_text(NAMED_LIBRARIES + WORKER_BASELINE)
     return path
 
 

@@ -104,6 +104,12 @@ The 95% interval is a bootstrap of the ratio of medians (each side resampled, 2,
   plus a fresh API process answering the GET; against the same baseline API cold start.
 - Worker baselines: a bare handler with module-level boto3 clients that makes the same AWS requests the real
   handler made for its first event (recorded in this run, then replayed).
+- Floors: the same baselines with one pydantic-settings `Settings` read from the environment and a Powertools
+  `Logger` put before them, the two libraries the design names for every function, and nothing of ours. A
+  cold-start ratio under its floor's is out of reach while the design keeps them; the gap between the two is
+  ours (FastAPI's routes and schemas, the domain, the adapters).
+- Our handlers run their init with the cyclic GC paused until the first reply, then freeze what it built
+  (decision 0010); the baselines run as plain scripts.
 - Warm overhead: {runs} fresh processes per side, each answering its share of the invocations after 200
   warm-up calls; the figure is the median of the per-process p50s. Data is served by in-memory fakes.
 - Eager init: a fresh process with `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start` imports the handler (which
