@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header, Request
 
@@ -12,12 +12,16 @@ from app.api.gateway_auth import gateway_principal
 from app.bootstrap import Container, get_container
 from app.domain.auth import Principal, Unauthenticated
 from app.domain.errors import PreconditionFailed
-from app.services.catalog import CatalogService
-from app.services.catalog_import import CatalogImportService
-from app.services.order_events import AnalyticsQueries
-from app.services.orders import OrderService
-from app.services.users import UserService
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    # For the annotations only: the container imports each service when it first builds it, so a cold start
+    # loads the one its request uses.
+    from app.services.catalog import CatalogService
+    from app.services.catalog_import import CatalogImportService
+    from app.services.order_events import AnalyticsQueries
+    from app.services.orders import OrderService
+    from app.services.users import UserService
 
 
 def container_of(request: Request) -> Container:

@@ -73,7 +73,7 @@ def _as_deployed(world: World, api_ms: list[float], base_dir: str, get_user: dic
 def _floor(name: str, baseline: cold.Variant, module: str, runs: int) -> Comparison:
     """The baseline with the libraries the design names imported and used, against the bare baseline."""
     floor = cold.Variant(module, baseline.function, baseline.env, baseline.event)
-    named, bare = cold.alternate(floor, baseline, runs)
+    named, bare = cold.alternate(floor, baseline, max(5, runs // 2))  # a note, not a goal: half the runs
     return Comparison(name, "ms", [s.ms for s in named], [s.ms for s in bare], None, ["the floor those libraries set"])
 
 

@@ -42,6 +42,20 @@ def secret_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
     local_cloud.observers.remove(observe)
 
 
+@pytest.fixture
+def item_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
+    """The GetItem requests made against the local cloud."""
+    reads: list[str] = []
+
+    def observe(environ: dict[str, Any]) -> None:
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".GetItem"):
+            reads.append(environ["HTTP_X_AMZ_TARGET"])
+
+    local_cloud.observers.append(observe)
+    yield reads
+    local_cloud.observers.remove(observe)
+
+
 def fresh_import(name: str) -> Any:
     """The module's init run once now, as in a new environment (the new module stays: others reload it)."""
     sys.modules.pop(name, None)
@@ -64,9 +78,15 @@ def test_an_on_demand_init_builds_nothing(
 
 @pytest.mark.parametrize("init_type", ["snap-start", "provisioned-concurrency"])
 def test_an_eager_init_builds_reads_secrets_and_primes_a_request(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, secret_reads: list[str], restore_hooks: Hooks, init_type: str
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    secret_reads: list[str],
+    item_reads: list[str],
+    restore_hooks: Hooks,
+    init_type: str,
 ) -> None:
     module = load_api(monkeypatch, init_type)
+    assert len(item_reads) == module.PRIMING_REQUESTS == 3  # each priming request reached DynamoDB
     container = get_container()
     assert {"users", "orders", "catalog", "catalog_imports", "analytics"} <= set(vars(container))
     assert len(secret_reads) == 1  # the cursor key; the edge authorizer's caller needs no token secret
