@@ -94,7 +94,8 @@ def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
         api.module, api.function, {**api.env, **lambda_env, "POWERTOOLS_TRACE_DISABLED": "true"}, api.event
     )
     traced, untraced = cold.alternate(on, off, max(5, runs // 2))  # a note, not a goal: half the runs
-    note = f"X-Ray adds {median([s.ms for s in traced]) - median([s.ms for s in untraced]):.0f} ms (median)"
+    added = median([s.ms for s in traced]) - median([s.ms for s in untraced])
+    note = f"X-Ray adds {added:.0f} ms (median)" if added > 0 else f"X-Ray: no measurable cost ({added:.0f} ms, median)"
     return Comparison(
         "API cold start, tracing on vs off", "ms", [s.ms for s in traced], [s.ms for s in untraced], None, [note]
     )
