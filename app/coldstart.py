@@ -1,8 +1,8 @@
 """A Lambda init with the cyclic garbage collector paused: from the handler module's import to its first reply.
 
 An init allocates some 150,000 objects (modules, FastAPI's routes, botocore's service models) and frees almost
-none: each collection on the way walks them all again for nothing (40 ms of the API's cold start here,
-docs/performance.md). Once the first invocation has answered, `gc.freeze()` moves them to the permanent
+none: each collection on the way walks them all again for nothing (about 25 ms of the API's cold start
+here, decision 0010). Once the first invocation has answered, `gc.freeze()` moves them to the permanent
 generation, so that later collections skip them too. The price: a garbage cycle made during the init is
 never collected, a bounded amount, once.
 

@@ -45,8 +45,8 @@ def get_tracer() -> Any:
 
 
 def traced(handler: Handler) -> Handler:
-    """A Lambda handler in an X-Ray subsegment (`## name`) when tracing is on, that resumes the GC the init
-    paused once it has answered (app/coldstart.py)."""
+    """A Lambda handler, in an X-Ray subsegment when tracing is on, that resumes the init's paused GC."""
+    # The GC pause: app/coldstart.py (the handler resumes it after its first reply).
     tracer = get_tracer()
     if tracer is not None:
         handler = tracer.capture_lambda_handler(handler, capture_response=False)

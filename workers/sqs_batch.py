@@ -22,11 +22,9 @@ class QueueMessage:
 
 
 def partial_batch(event: Any, handle: Callable[[QueueMessage], object]) -> dict[str, list[dict[str, str]]]:
-    """Handle each record in order; the ids of those that raised, for SQS to redeliver (and dead-letter).
-
-    A batch whose every record failed is reported the same way, not as a function error: each record is
-    redelivered and dead-lettered on its own, and the Errors alarm keeps meaning "the function crashed".
-    """
+    """Handle each record in order; the ids of those that raised, for SQS to redeliver (and dead-letter)."""
+    # A batch whose every record failed is reported the same way, not as a function error: each record is
+    # redelivered and dead-lettered on its own, and the Errors alarm keeps meaning "the function crashed".
     failures: list[dict[str, str]] = []
     for message in _messages(event):
         try:

@@ -188,11 +188,9 @@ def document(
 def _authenticated_first(
     authenticate: Callable[[Request], object], public: Collection[tuple[str, str]]
 ) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    """The 422 handler, which first answers 401 or 503 where the route needs a caller it cannot have.
-
-    FastAPI validates parameters and body before a route runs, and routes ask for their caller on their
-    first line: without this, an anonymous request with a bad body would learn its validation errors.
-    """
+    """The 422 handler, which first answers 401 or 503 where the route needs a caller it cannot have."""
+    # FastAPI validates parameters and body before a route runs, and routes ask for their caller on their
+    # first line: without this, an anonymous request with a bad body would learn its validation errors.
 
     async def validation(request: Request, exc: Exception) -> JSONResponse:
         route = getattr(request.scope.get("route"), "path", None)

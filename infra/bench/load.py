@@ -82,8 +82,8 @@ def _start(port: int, aws_port: int, base: str) -> subprocess.Popen[bytes]:
 
 
 def _stock_up(base: str, admin: str, units: int) -> None:
-    """Give each product the load orders at least `units` available, so that a run (or a run after others)
-    places orders that succeed, not only ones that fail for want of stock."""
+    """Give each product the load orders at least `units` available."""
+    # Otherwise a run after others places only orders that fail for want of stock.
     headers = {"authorization": f"Bearer {admin}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         for product in os.environ.get("LOAD_PRODUCTS", "coffee-mug,green-tea,notebook").split(","):

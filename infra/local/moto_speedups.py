@@ -1,13 +1,13 @@
 """Faster paths through work moto repeats on every request, in the process that hosts the local cloud.
 
-Profiled under `make load` (docs/performance.md), the local cloud's process spent half of its time on: walking
-every DynamoDB attribute value through the generic response serializer, listing its own package directory to
-route each request, parsing the state machine's definition with ANTLR at each execution start, building a
-JSONPath parser (a ply table) for each path it reads, a boto3 client for each service task, and a
-timezone-aware datetime to compare each SQS message's times (every message of a queue, at every receive), and
-the list of a response class's methods.
-Caches are keyed by their whole input and hold immutable (or thread-safe) results; the attribute value path
-gives the serializer's own output, which a test holds equal for every attribute type.
+Profiled under `make load` (docs/local.md, "Throughput"), the local cloud's process spent half of its time
+on: walking every DynamoDB attribute value through the generic response serializer, listing its own package
+directory to route each request, parsing the state machine's definition with ANTLR at each execution start,
+building a JSONPath parser (a ply table) for each path it reads, a boto3 client for each service task, a
+timezone-aware datetime to compare each SQS message's times (every message of a queue, at every receive),
+and the list of a response class's methods. Caches are keyed by their whole input and hold immutable (or
+thread-safe) results; the attribute value path gives the serializer's own output, which a test holds equal
+for every attribute type.
 """
 
 from __future__ import annotations
@@ -121,8 +121,9 @@ def _shared_client(region: str, service: str, state_credentials: Any = None) -> 
 
 
 def _share_task_clients() -> None:
-    """One boto3 client per (region, service) for moto's service tasks: they are thread-safe, and building one
-    (its service model, its endpoint rules) took longer than the task's request."""
+    """One boto3 client per (region, service) for moto's service tasks."""
+    # Clients are thread-safe, and building one (its service model, its endpoint rules) took longer than the
+    # task's request.
     setattr(boto_client, "boto_client_for", _shared_client)  # noqa: B010
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is _BOTO_CLIENT_FOR:

@@ -64,12 +64,10 @@ class Snapshot:
 
 
 def next_wait(interval: float, last_save_seconds: float) -> float:
-    """The pause before the next snapshot: the interval, or longer when saving took long.
-
-    A snapshot reads every table of the local cloud, in the process that serves it: with large tables under
-    load, saves every 2 s took a share of that process. Spaced by their own duration, they stay within 1/SPACING
-    of it, and at most that much longer is lost if the process dies.
-    """
+    """The pause before the next snapshot: the interval, or longer when saving took long."""
+    # A snapshot reads every table of the local cloud, in the process that serves it: with large tables under
+    # load, saves every 2 s took a share of that process. Spaced by their own duration, they stay within
+    # 1/SAVE_SPACING of it, and at most that much longer is lost if the process dies.
     return max(interval, last_save_seconds * SAVE_SPACING)
 
 
