@@ -12,8 +12,6 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from app import coldstart
-
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "order-service"))
 
 
@@ -46,7 +44,10 @@ def get_tracer() -> Any:
 
 def traced(handler: Handler) -> Handler:
     """A Lambda handler, in an X-Ray subsegment when tracing is on, that resumes the init's paused GC."""
-    # The GC pause: app/coldstart.py (the handler resumes it after its first reply).
+    # Imported here, not at the top: importing app.coldstart pauses the GC, which only a handler module (which
+    # imports it first) may do. The API under uvicorn imports this module and must keep its collector.
+    from app import coldstart
+
     tracer = get_tracer()
     if tracer is not None:
         handler = tracer.capture_lambda_handler(handler, capture_response=False)

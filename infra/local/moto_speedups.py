@@ -32,7 +32,8 @@ from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 
-_MODULES = tuple(backends.list_of_moto_modules())
+_LIST_OF_MOTO_MODULES = backends.list_of_moto_modules
+_MODULES = tuple(_LIST_OF_MOTO_MODULES())
 
 
 def _moto_modules() -> tuple[str, ...]:
@@ -41,21 +42,21 @@ def _moto_modules() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _syntax_tree(definition: str) -> Any:
-    """The ANTLR tree of a definition, or the parser's exception; the tree is only read afterwards."""
+def _syntax_tree(definition: str) -> tuple[Any, tuple[Any, ...]]:
+    """The ANTLR tree of a definition and its syntax errors; the tree is only read afterwards."""
     listener = cast(Any, asl_parser.SyntaxErrorListener)()
     parser: Any = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
     parser.removeErrorListeners()
     parser.addErrorListener(listener)
     tree = parser.state_machine()
-    return asl_parser.ASLParserException(errors=listener.errors) if listener.errors else tree
+    return tree, tuple(listener.errors)
 
 
 def _parse_definition(definition: str) -> tuple[Any, Any]:
     # The evaluation components are built fresh for each execution (they are its own); only the parse is shared.
-    tree = _syntax_tree(definition)
-    if isinstance(tree, asl_parser.ASLParserException):
-        raise tree
+    tree, errors = _syntax_tree(definition)
+    if errors:
+        raise asl_parser.ASLParserException(errors=list(errors))  # a new one each time: no traceback piles up
     return Preprocessor().visit(tree), tree
 
 

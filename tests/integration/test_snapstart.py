@@ -28,32 +28,29 @@ def restore_hooks(monkeypatch: pytest.MonkeyPatch) -> Hooks:
     return hooks
 
 
-@pytest.fixture
-def secret_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
-    """The GetSecretValue requests made against the local cloud."""
+def requests_to(local_cloud: LocalCloud, operation: str) -> Iterator[list[str]]:
+    """The requests for one operation made against the local cloud while the fixture lives."""
     reads: list[str] = []
 
     def observe(environ: dict[str, Any]) -> None:
-        if environ.get("HTTP_X_AMZ_TARGET", "").endswith("GetSecretValue"):
+        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(f".{operation}"):
             reads.append(environ["HTTP_X_AMZ_TARGET"])
 
     local_cloud.observers.append(observe)
     yield reads
     local_cloud.observers.remove(observe)
+
+
+@pytest.fixture
+def secret_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
+    """The GetSecretValue requests made against the local cloud."""
+    yield from requests_to(local_cloud, "GetSecretValue")
 
 
 @pytest.fixture
 def item_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
     """The GetItem requests made against the local cloud."""
-    reads: list[str] = []
-
-    def observe(environ: dict[str, Any]) -> None:
-        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".GetItem"):
-            reads.append(environ["HTTP_X_AMZ_TARGET"])
-
-    local_cloud.observers.append(observe)
-    yield reads
-    local_cloud.observers.remove(observe)
+    yield from requests_to(local_cloud, "GetItem")
 
 
 def fresh_import(name: str) -> Any:

@@ -52,3 +52,14 @@ def test_a_lambda_init_runs_without_collections_until_the_first_reply_then_freez
 def test_outside_lambda_the_collector_is_never_paused() -> None:
     state = probe({})
     assert (state["after_import"], state["after_first"], state["frozen"]) == (True, True, 0)
+
+
+def test_the_api_under_uvicorn_keeps_its_collector_even_with_a_lambda_name_set() -> None:
+    # Only a handler module pauses the collector: the app alone (what uvicorn serves) never resumes one.
+    script = "import gc, app.api.main, app.observability, workers.common; print(gc.isenabled())"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA_")}
+    env = {**base, "AWS_LAMBDA_FUNCTION_NAME": "order-service-api-dev", "POWERTOOLS_TRACE_DISABLED": "true"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "True"
