@@ -13,7 +13,7 @@ from app.api.main import create_app
 from app.api.problems import PROBLEM
 from app.bootstrap import get_container
 from app.bootstrap.snapstart import after_restore, eager_init, refresh_after_restore
-from app.observability import logger, traced
+from app.observability import traced
 
 
 class StagePrefix:
@@ -94,5 +94,5 @@ if eager_init():
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler."""
-    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+    # The correlation id (API Gateway's request id) is set by the middleware, which every request goes through.
     return _asgi(event, context)

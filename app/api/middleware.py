@@ -59,6 +59,7 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.tracer = get_tracer()  # decided once per process (app/observability.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one request."""
@@ -77,7 +78,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 state["status"], state["started"] = message["status"], True
                 # The created resource (202/201 + Location) is what ties a request to an order in the logs.
-                state["location"] = next((v for k, v in message.get("headers", ()) if k == b"location"), None)
+                state["location"] = dict(message.get("headers", ())).get(b"location")
                 message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), cid.encode())]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -88,8 +89,9 @@ class RequestContextMiddleware:
                 await problem(413, f"request body exceeds {self.max_body_bytes} bytes")(scope, receive, send_wrapper)
 
         rejection = self._reject(scope, headers)
+        safe = scope["method"] in _SAFE_METHODS
         try:
-            if rejection is None and "content-length" not in headers and scope["method"] not in _SAFE_METHODS:
+            if rejection is None and "content-length" not in headers and not safe:
                 # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
                 # that ignores its body (POST /orders/{id}/cancel) would otherwise act on an over-limit request.
                 # Through Mangum no request has a Content-Length: the body read here is judged the same way.
@@ -97,9 +99,12 @@ class RequestContextMiddleware:
                 receive, rejection = await self._buffered(receive, scope, headers)
                 guarded = receive
             else:
-                guarded = self._limited(receive, too_large)
+                # The routes of safe methods never read a body: nothing to count.
+                guarded = receive if safe else self._limited(receive, too_large)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
+            elif self.tracer is None:
+                await self.app(scope, guarded, send_wrapper)
             else:
                 await self._traced(scope, state, self.app(scope, guarded, send_wrapper))
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never leak a traceback
@@ -108,14 +113,9 @@ class RequestContextMiddleware:
         finally:
             self._record(scope, state["status"], time.perf_counter() - started, state.get("location"), cid)
 
-    @staticmethod
-    async def _traced(scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
-        """Run the app; with X-Ray on, inside a subsegment named after the route that answered."""
-        tracer = get_tracer()
-        if tracer is None:
-            await call
-            return
-        async with tracer.provider.in_subsegment_async(name=f"{scope['method']} request") as subsegment:
+    async def _traced(self, scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
+        """Run the app inside an X-Ray subsegment named after the route that answered."""
+        async with self.tracer.provider.in_subsegment_async(name=f"{scope['method']} request") as subsegment:
             try:
                 await call
             finally:

@@ -79,6 +79,14 @@ def test_bad_tokens_are_401_problems_never_500(client: TestClient, authorization
     assert response.headers["content-type"] == PROBLEM
 
 
+def test_two_authorization_headers_are_401_even_when_both_are_valid(client: TestClient) -> None:
+    seed(client)
+    token = as_user("ada")["authorization"]
+    response = client.get("/users/ada", headers=[("authorization", token), ("authorization", token)])
+    assert (response.status_code, response.json()["detail"]) == (401, "send exactly one Authorization header")
+    assert client.get("/users/ada", headers=[("authorization", token)]).status_code == 200
+
+
 def test_valid_token_for_a_deleted_user_is_401_on_owner_routes(client: TestClient) -> None:
     seed(client)
     ada = as_user("ada")

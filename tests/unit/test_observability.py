@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
@@ -39,6 +40,15 @@ def test_emit_metrics_writes_one_emf_record(capsys: pytest.CaptureFixture[str]) 
     assert record["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "OrdersPlaced", "Unit": "Count"}]
 
 
+@pytest.fixture
+def fresh_emf_names() -> Iterator[None]:
+    """The service and namespace are read once per process: read them again around a test that changes them."""
+    observability.emf_names.cache_clear()
+    yield
+    observability.emf_names.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_emf_names")
 @pytest.mark.parametrize("service", ["order-service", None])
 def test_the_request_record_is_the_emf_record_powertools_writes(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, service: str | None
@@ -65,3 +75,15 @@ def test_the_request_record_is_the_emf_record_powertools_writes(
     for record in (ours, expected):
         assert abs(record["_aws"].pop("Timestamp") / 1000 - time.time()) < 600
     assert ours == expected
+
+
+def test_a_request_record_with_a_path_pydantic_core_refuses_is_still_one_json_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An ASGI path is decoded with surrogate escapes; pydantic-core refuses a lone surrogate.
+    fields: dict[str, object] = {"method": "GET", "route": "unmatched", "path": "/users/\udc80", "status": 404}
+    observability.request_record(fields, {"UserRequestError": (1.0, MetricUnit.Count)}, "cid-2")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert (record["path"], record["correlation_id"], record["UserRequestError"]) == ("/users/\udc80", "cid-2", [1.0])
