@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from app.observability import logger, traced
-from app.services.ports import ObjectRef
+from app.services.ports.imports import ObjectRef
 from workers.common import services
 
 

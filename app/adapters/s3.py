@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import error_code
-from app.services.ports import Download, ObjectChanged, ObjectRef, ObjectUnreadable, UploadUrl
+from app.services.ports.imports import Download, ObjectChanged, ObjectRef, ObjectUnreadable, UploadUrl
 
 CHUNK_BYTES = 64 * 1024
 

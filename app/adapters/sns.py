@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.ports import Message
+from app.services.ports.common import Message
 
 
 class SnsPublisher:

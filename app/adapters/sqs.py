@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.services.ports import ObjectRef
+from app.services.ports.imports import ObjectRef
 
 
 class SqsOrderQueue:

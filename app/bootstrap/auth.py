@@ -13,7 +13,7 @@ from app.adapters.jwks import HttpJwks
 from app.adapters.secrets import SecretsManagerSecret, StaticSecret
 from app.bootstrap.aws import AwsClients
 from app.services.jwks import JwksCache
-from app.services.ports import KeySource, SecretSource
+from app.services.ports.auth import KeySource, SecretSource
 from app.services.tokens import JwksKeys, SecretKeys, TokenRules, TokenVerifier
 from app.settings import Settings
 

@@ -24,28 +24,26 @@ if TYPE_CHECKING:
     from app.services.order_events import AnalyticsQueries, OrderEventHandlers
     from app.services.order_workflow import OrderDispatcher, OrderWorkflow
     from app.services.orders import OrderService
-    from app.services.ports import (
+    from app.services.ports.auth import KeySource
+    from app.services.ports.common import Clock, HealthProbe, Publisher
+    from app.services.ports.events import (
         AnalyticsStore,
-        Clock,
-        ContinuationQueue,
-        EventPublisher,
-        HealthProbe,
         IdempotencyRecords,
-        ImportRepository,
-        ImportStore,
+        StaleOrders,
+        StockWatch,
+        WorkflowExecutions,
+    )
+    from app.services.ports.imports import ContinuationQueue, ImportRepository, ImportStore
+    from app.services.ports.orders import (
+        EventPublisher,
         Inventory,
-        KeySource,
         OrderQueue,
         OrderRepository,
         PaymentGateway,
         ProductRepository,
-        Publisher,
-        StaleOrders,
-        StockWatch,
-        UserRepository,
-        WorkflowExecutions,
         WorkflowStarter,
     )
+    from app.services.ports.users import UserRepository
     from app.services.reconcile import OrderReconciler
     from app.services.tokens import TokenVerifier
     from app.services.users import UserService

@@ -6,7 +6,8 @@ from app.domain.errors import NotFound, ValidationError
 from app.domain.money import Money, check_currency, check_price
 from app.domain.products import Product, check_restock, normalise_product_name
 from app.services.cursor import CursorCodec
-from app.services.ports import Clock, Page, ProductRepository
+from app.services.ports.common import Clock, Page
+from app.services.ports.orders import ProductRepository
 
 
 class CatalogService:

@@ -24,9 +24,9 @@ from app.domain.catalog_import import (
 )
 from app.domain.errors import NotFound, ValidationError
 from app.services.csv_records import Record, records
-from app.services.ports import (
+from app.services.ports.common import Clock
+from app.services.ports.imports import (
     Chunk,
-    Clock,
     ContinuationQueue,
     Download,
     ImportRepository,

@@ -12,18 +12,9 @@ from datetime import datetime, timedelta
 
 from app.domain.orders import FINAL, Order
 from app.services.order_workflow import publish_outbox
-from app.services.ports import (
-    Clock,
-    EventPublisher,
-    IdempotencyRecords,
-    Inventory,
-    OrderQueue,
-    OrderRepository,
-    PageKey,
-    PaymentGateway,
-    StaleOrders,
-    WorkflowExecutions,
-)
+from app.services.ports.common import Clock, PageKey
+from app.services.ports.events import IdempotencyRecords, StaleOrders, WorkflowExecutions
+from app.services.ports.orders import EventPublisher, Inventory, OrderQueue, OrderRepository, PaymentGateway
 from app.services.reconcile import WORKFLOW_ENDED, OrderReconciler, Settled
 
 EXPIRED = "Expired"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.services.ports import HealthProbe
+from app.services.ports.common import HealthProbe
 
 
 @dataclass(frozen=True)

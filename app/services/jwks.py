@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.domain.errors import ServiceUnavailable
-from app.services.ports import JwksSource
+from app.services.ports.auth import JwksSource
 
 
 class JwksCache:

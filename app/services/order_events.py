@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from app.domain.analytics import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS
 from app.domain.errors import ValidationError
 from app.domain.events import LowStock, OrderFailed, OrderProcessed
 from app.domain.notifications import CONFIRMATION_SUBJECT, FAILURE_SUBJECT, confirmation_text, failure_text
-from app.services.ports import AnalyticsStore, DailyAggregate, EventPublisher, Message, Publisher, Sale, StockWatch
-
-MAX_RANGE_DAYS = 92
-# The days analytics can hold: far from date.min and date.max, so date arithmetic never overflows.
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2999, 12, 31)
+from app.services.ports.common import Message, Publisher
+from app.services.ports.events import AnalyticsStore, DailyAggregate, Sale, StockWatch
+from app.services.ports.orders import EventPublisher
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,17 @@ from typing import Any
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled, ValidationError
 from app.domain.events import outcome_event
 from app.domain.orders import FINAL, Order, OrderStatus, stale_lines
-from app.services.ports import (
-    Clock,
+from app.services.ports.common import Clock
+from app.services.ports.orders import (
     EventPublisher,
     Inventory,
     OrderQueue,
     OrderRepository,
     PaymentGateway,
     ProductRepository,
-    UserRepository,
     WorkflowStarter,
 )
+from app.services.ports.users import UserRepository
 
 
 def order_detail(order: Order) -> dict[str, Any]:

@@ -18,16 +18,15 @@ from app.domain.orders import (
     request_fingerprint,
 )
 from app.services.cursor import CursorCodec
-from app.services.ports import (
-    Clock,
+from app.services.ports.common import Clock, Page
+from app.services.ports.orders import (
     IdempotencyClaim,
     KeyAlreadyClaimed,
     OrderQueue,
     OrderRepository,
-    Page,
     ProductRepository,
-    UserRepository,
 )
+from app.services.ports.users import UserRepository
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

@@ -13,7 +13,8 @@ from datetime import timedelta
 from app.domain.errors import IllegalTransition
 from app.domain.orders import FINAL, Order, OrderStatus
 from app.services.order_workflow import publish_outbox
-from app.services.ports import Clock, EventPublisher, Inventory, OrderRepository, PaymentGateway
+from app.services.ports.common import Clock
+from app.services.ports.orders import EventPublisher, Inventory, OrderRepository, PaymentGateway
 
 # The reason stored on an order whose execution ended abnormally, by execution status.
 WORKFLOW_ENDED = {"FAILED": "WorkflowFailed", "TIMED_OUT": "WorkflowTimedOut", "ABORTED": "WorkflowAborted"}

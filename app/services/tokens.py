@@ -20,7 +20,7 @@ from jose import jwt
 
 from app.domain.auth import Principal, Unauthenticated, principal_from_claims
 from app.services.jwks import JwksCache
-from app.services.ports import KeySource, SecretSource
+from app.services.ports.auth import KeySource, SecretSource
 
 MAX_TOKEN_BYTES = 8192
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")

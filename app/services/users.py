@@ -9,7 +9,8 @@ from app.domain.errors import NotFound, PreconditionFailed, ValidationError
 from app.domain.events import UserCreated
 from app.domain.users import User, normalise_email, normalise_name
 from app.services.cursor import CursorCodec
-from app.services.ports import Clock, Message, Page, Publisher, UserRepository
+from app.services.ports.common import Clock, Message, Page, Publisher
+from app.services.ports.users import UserRepository
 
 
 class UserService:

@@ -19,7 +19,7 @@ from app.domain.errors import CommitFailed, IllegalTransition, InsufficientInven
 from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState
 from app.domain.payments import DECLINED_TOKEN
-from app.services.ports import (
+from app.services.ports.orders import (
     IdempotencyClaim,
     Inventory,
     KeyAlreadyClaimed,

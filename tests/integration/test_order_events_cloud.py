@@ -154,7 +154,7 @@ def test_a_day_counted_before_sales_items_existed_still_adds_up(stack: Stack) ->
     from datetime import date
 
     from app.adapters.dynamodb.analytics import DynamoAnalytics
-    from app.services.ports import Sale
+    from app.services.ports.events import Sale
 
     dynamodb, table = aws(stack, "dynamodb"), stack.name("AnalyticsTable")
     for sk, attribute, value in (("TOTAL", "orders", "2"), ("REVENUE#USD", "amount", "1000")):

@@ -25,7 +25,7 @@ from app.domain.errors import (
 from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
-from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed
+from app.services.ports.orders import IdempotencyClaim, KeyAlreadyClaimed
 from infra.local.provision import client as aws
 from infra.local.template import Stack
 from tests.support.order_helpers import add_users, as_function

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.domain.orders import Order, OrderStatus
-from app.services.ports import DailyAggregate, Page, PageKey, Sale
+from app.services.ports.common import Page, PageKey
+from app.services.ports.events import DailyAggregate, Sale
 from tests.support.fakes import InMemoryOrders, InMemoryProducts
 
 

@@ -21,7 +21,8 @@ from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState, can_move
 from app.domain.products import Product
 from app.domain.users import User
-from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed, Message, Page, PageKey
+from app.services.ports.common import Message, Page, PageKey
+from app.services.ports.orders import IdempotencyClaim, KeyAlreadyClaimed
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from app.domain.catalog_import import CatalogImport, ImportStatus
-from app.services.ports import (
+from app.services.ports.imports import (
     Chunk,
     Download,
     ImportSuperseded,

@@ -26,7 +26,7 @@ from app.domain.errors import CommitFailed
 from app.domain.orders import FINAL, Order, OrderStatus
 from app.domain.payments import DECLINED_TOKEN
 from app.domain.products import Product
-from app.services.ports import Inventory, OrderRepository
+from app.services.ports.orders import Inventory, OrderRepository
 from infra.local.provision import client as aws
 from infra.local.template import Stack, load_template
 from tests.support.order_world import AslExecution, OrderWorld, Task

@@ -13,7 +13,7 @@ from app.domain.catalog_import import COLUMNS, ImportProgress, header_columns, i
 from app.domain.errors import ServiceUnavailable, ValidationError
 from app.services.catalog_import import ChunkBuilder, ImportLimits
 from app.services.csv_records import MAX_LINE_BYTES, records
-from app.services.ports import Chunk, ImportSuperseded
+from app.services.ports.imports import Chunk, ImportSuperseded
 from infra.local import payloads
 from infra.local.runtime.events import s3_event
 from workers.catalog_import import object_refs

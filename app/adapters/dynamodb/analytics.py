@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import ServiceUnavailable
-from app.services.ports import DailyAggregate, Sale
+from app.services.ports.events import DailyAggregate, Sale
 
 MARKER_TTL = timedelta(days=30)  # far longer than EventBridge retries (24 h at most)
 

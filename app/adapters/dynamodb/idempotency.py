@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import is_condition_failed
 from app.adapters.dynamodb.items import from_item, to_item
-from app.services.ports import PageKey
+from app.services.ports.common import PageKey
 
 
 class DynamoIdempotencyRecords:

@@ -30,7 +30,7 @@ from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.catalog_import import CatalogImport, ImportProgress, ImportRow, ImportStatus, RowError
 from app.domain.errors import ServiceUnavailable
 from app.domain.money import Money
-from app.services.ports import Chunk, ImportSuperseded
+from app.services.ports.imports import Chunk, ImportSuperseded
 
 _ATTEMPTS = 6
 _BACKOFF_SECONDS = 0.05

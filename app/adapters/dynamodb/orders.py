@@ -24,7 +24,8 @@ from app.domain.orders import (
     PaymentState,
     sources_of,
 )
-from app.services.ports import IdempotencyClaim, KeyAlreadyClaimed, Page, PageKey
+from app.services.ports.common import Page, PageKey
+from app.services.ports.orders import IdempotencyClaim, KeyAlreadyClaimed
 
 USER_INDEX = "UserOrdersIndex"
 

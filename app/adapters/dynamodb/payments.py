@@ -16,7 +16,7 @@ from app.adapters.aws_errors import is_condition_failed
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.money import Money
 from app.domain.payments import check_charge
-from app.services.ports import Clock
+from app.services.ports.common import Clock
 
 CHARGE = "CHARGE"
 REFUND = "REFUND"

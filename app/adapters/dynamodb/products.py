@@ -18,7 +18,7 @@ from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import NotFound
 from app.domain.money import Money
 from app.domain.products import Product
-from app.services.ports import Page, PageKey
+from app.services.ports.common import Page, PageKey
 
 _BATCH = 100
 

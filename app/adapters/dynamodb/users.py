@@ -16,7 +16,7 @@ from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, error_
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import EmailAlreadyExists, NotFound, PreconditionFailed
 from app.domain.users import User
-from app.services.ports import Page, PageKey
+from app.services.ports.common import Page, PageKey
 
 _USER = "USER"
 _CLAIM = "EMAIL_CLAIM"

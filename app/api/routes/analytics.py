@@ -11,7 +11,7 @@ from app.api import deps
 from app.api.problems import error_replies
 from app.api.replies import reply
 from app.api.schemas.analytics import DailyOut, DayOut
-from app.services.order_events import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS
+from app.domain.analytics import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 _DAYS = f"from {FIRST_DAY} to {LAST_DAY}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from app.services.ports import DailyAggregate
+if TYPE_CHECKING:
+    from app.services.ports.events import DailyAggregate  # an annotation only: the API's cold start skips the ports
 
 
 class DayOut(BaseModel):

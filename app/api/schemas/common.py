@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 
 from app.domain.errors import ValidationError
 from app.domain.text import trimmed
-from app.services.ports import PAGE_LIMIT
+from app.services.ports.common import PAGE_LIMIT
 
 
 def name_rule(maximum: int) -> AfterValidator:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.catalog_import import CatalogImport
+if TYPE_CHECKING:
+    from app.domain.catalog_import import CatalogImport  # an annotation only: loaded by the import use case
 
 
 class ImportCreate(BaseModel):
