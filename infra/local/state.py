@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import threading
 import time
@@ -275,10 +276,20 @@ def _capture_queues(stack: Stack) -> dict[str, list[dict[str, Any]]]:
                 "attributes": message.message_attributes or {},
                 "groupId": message.group_id,
                 "dedupId": message.deduplication_id,
+                # When a delayed message becomes visible (epoch ms): a restart must not delay it all over again.
+                "delayedUntil": message.delayed_until,
             }
             for message in list(queue._messages)
         ]
     return queues
+
+
+def remaining_delay(delayed_until_ms: float, now: float) -> int:
+    """The DelaySeconds that keeps a message's original delay: what is left of it, whole seconds, at most 900."""
+    return min(MAX_DELAY_SECONDS, max(0, math.ceil(delayed_until_ms / 1000 - now)))
+
+
+MAX_DELAY_SECONDS = 900  # SQS's limit
 
 
 def _restore_queues(stack: Stack, queues: dict[str, list[dict[str, Any]]]) -> None:
@@ -289,7 +300,11 @@ def _restore_queues(stack: Stack, queues: dict[str, list[dict[str, Any]]]) -> No
         except sqs.exceptions.QueueDoesNotExist:
             continue
         for message in messages:
+            # Explicit, 0 included: without it the queue's default delay (the order watch's 420 s) would start
+            # again at every restart, and a message would never come due across sessions shorter than that.
             request: dict[str, Any] = {"QueueUrl": url, "MessageBody": message["body"]}
+            if not name.endswith(".fifo"):  # FIFO queues take no per-message delay
+                request["DelaySeconds"] = remaining_delay(message.get("delayedUntil", 0), time.time())
             if message["attributes"]:
                 request["MessageAttributes"] = message["attributes"]
             if message.get("groupId"):

@@ -11,7 +11,7 @@ import pytest
 
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
-from infra.local.state import SAVE_SPACING, SNAPSHOT, StateStore, mutates, next_wait
+from infra.local.state import SAVE_SPACING, SNAPSHOT, StateStore, mutates, next_wait, remaining_delay
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
 
@@ -67,6 +67,41 @@ def test_a_snapshot_restores_items_objects_messages_and_secrets(local_cloud: Loc
     assert [m["Body"] for m in in_flight] == ['{"orderId": "o-in-flight"}']  # visible again, not lost
     secret = client(stack, "secretsmanager").get_secret_value(SecretId=stack.name("JwtSecret"))
     assert secret["SecretString"] == "kept-secret"
+
+
+def test_a_delayed_message_keeps_its_original_delay_across_a_restart(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    # The order watch queue delays every message 420 s by default: restored without its own remaining delay, a
+    # watch message would wait 420 s again after each restart, and never come due across shorter sessions.
+    stack = fresh(local_cloud)
+    sqs = client(stack, "sqs")
+    watch = sqs.get_queue_url(QueueName=stack.name("OrderWatchQueue"))["QueueUrl"]
+    sqs.send_message(QueueUrl=watch, MessageBody='{"orderId": "o-soon"}', DelaySeconds=1)
+    sqs.send_message(QueueUrl=watch, MessageBody='{"orderId": "o-later"}')  # the queue's 420 s
+    StateStore(stack, tmp_path).save()
+
+    stack = fresh(local_cloud)
+    store = StateStore(stack, tmp_path)
+    snapshot = store.load()
+    assert snapshot is not None
+    store.restore(snapshot)
+    sqs = client(stack, "sqs")
+    watch = sqs.get_queue_url(QueueName=stack.name("OrderWatchQueue"))["QueueUrl"]
+    received: list[str] = []
+    deadline = time.monotonic() + 30
+    while not received and time.monotonic() < deadline:
+        received = [m["Body"] for m in sqs.receive_message(QueueUrl=watch, WaitTimeSeconds=1).get("Messages", [])]
+    assert received == ['{"orderId": "o-soon"}']
+    attributes = sqs.get_queue_attributes(QueueUrl=watch, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "1"  # o-later: still delayed
+
+
+@pytest.mark.parametrize(
+    ("delayed_until_s", "expected"), [(0, 0), (99.0, 0), (100.2, 1), (130.0, 30), (100 + 5000, 900)]
+)
+def test_the_remaining_delay_is_what_is_left_of_it_in_whole_seconds_within_sqs_limit(
+    delayed_until_s: float, expected: int
+) -> None:
+    assert remaining_delay(delayed_until_s * 1000, now=100.0) == expected
 
 
 def test_a_running_execution_is_started_again_with_its_input(local_cloud: LocalCloud, tmp_path: Path) -> None:
