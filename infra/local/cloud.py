@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -9,17 +10,34 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import requests
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
+import waitress
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.task import WSGITask
 
 from infra.local import moto_fixes
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CallObserver = Callable[[dict[str, Any]], None]
+
+# waitress, not werkzeug's development server (which moto's own server uses): werkzeug closes the connection after
+# every response and starts a thread per connection, and under `make load` 77% of the local cloud's requests paid
+# for a new TCP connection and a new thread. waitress keeps connections alive and answers from a pool of threads:
+# `make load` went from 31 to 42 requests/s (docs/local.md). Each long poll holds a pool thread while it waits (the
+# runtime's pollers wait up to their poll interval), hence a large pool; idle connections hold none.
+SERVER_THREADS = 64
+# Every warm function process, uvicorn worker and in-process client keeps its own pool of connections.
+CONNECTION_LIMIT = 1000
+IDLE_CONNECTION_SECONDS = 60
+# "Task queue depth is N" whenever a request waits for a free thread: routine under load, noise in the logs.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class SerializedDynamoDB:
@@ -46,11 +64,66 @@ class SerializedDynamoDB:
         return self.app(environ, start_response)
 
 
-class QuietRequestHandler(MotoRequestHandler):
-    """moto's request handler without a log line per request."""
+class NamedHeadersParser(HTTPRequestParser):  # type: ignore[misc]  # waitress is untyped
+    """waitress's request parser, also keeping each header as sent: waitress keeps only WSGI keys, and drops
+    every name with an underscore."""
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Skip the access log; the runtime logs what matters."""
+    sent_headers: list[tuple[str, str]]
+
+    def parse_header(self, header_plus: bytes) -> None:
+        """Parse the head of the request."""
+        super().parse_header(header_plus)
+        lines = header_plus.split(b"\r\n")[1:]  # waitress has validated them: no folded lines remain
+        pairs = (line.split(b":", 1) for line in lines if b":" in line)
+        self.sent_headers = [(name.decode("latin-1"), value.strip(b" \t").decode("latin-1")) for name, value in pairs]
+
+
+class MotoTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
+    """waitress's WSGI task, with the header names moto reads as sent (S3 metadata keys), as moto's server does."""
+
+    def get_environment(self) -> dict[str, Any]:
+        """The request's environ."""
+        environ: dict[str, Any] = super().get_environment()
+        if PRESERVED_HEADER_NAMES_ENVIRON_KEY not in environ:
+            sent = getattr(self.request, "sent_headers", [])
+            dashed = {environ_key_for_header(name) for name, _ in sent if "_" not in name}
+            names: dict[str, str] = {}
+            for name, value in sent:
+                key = environ_key_for_header(name)
+                if not should_preserve_original_header_name(name) or ("_" in name and key in dashed):
+                    continue  # never let an underscored header stand in for a dashed one
+                if "_" in name:
+                    environ[key] = f"{environ[key]},{value}" if key in names else value
+                names.setdefault(key, name)
+            environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+        return environ
+
+    def build_response_header(self) -> bytes:
+        """The response's head, with S3 metadata headers named as moto named them."""
+        # waitress capitalises every header name ("X-Amz-Meta-My_key"); HTTP does not care, but boto3 takes the
+        # metadata keys from the names as they arrive, and S3 sends them in lower case.
+        named = [name for name, _ in self.response_headers if name.lower().startswith("x-amz-meta-")]
+        head: bytes = super().build_response_header()  # capitalises response_headers in place, too
+        for name in named:
+            capitalised = "-".join(part.capitalize() for part in name.split("-"))
+            head = head.replace(f"\r\n{capitalised}:".encode("latin-1"), f"\r\n{name}:".encode("latin-1"), 1)
+        return head
+
+
+class KeepAliveChannel(HTTPChannel):  # type: ignore[misc]  # waitress is untyped
+    """waitress's connection, answering a body-less request that expects `100 Continue` without waiting for a body."""
+
+    parser_class = NamedHeadersParser
+    task_class = MotoTask
+
+    def send_continue(self) -> None:
+        """Send `100 Continue`, unless the request is already complete (Content-Length: 0)."""
+        # botocore sends `Expect: 100-continue` with every S3 PUT, empty ones included. waitress would send the
+        # 100 and then wait for a body that never comes: the request (and the test, or the import) hangs.
+        if self.request.completed:
+            self.request.expect_continue = False
+            return
+        super().send_continue()
 
 
 def free_port() -> int:
@@ -67,7 +140,7 @@ class LocalCloud:
         self.host = host
         self.port = port or free_port()
         self.observers: list[CallObserver] = []
-        self._server: BaseWSGIServer | None = None
+        self._server: Any = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -78,8 +151,17 @@ class LocalCloud:
     def start(self) -> LocalCloud:
         """Start serving and turn on Step Functions execution."""
         app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app), self.observers)
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._server = waitress.create_server(
+            app,
+            host=self.host,
+            port=self.port,
+            threads=SERVER_THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=IDLE_CONNECTION_SECONDS,
+            ident="local-aws",
+        )
+        self._server.channel_class = KeepAliveChannel
+        self._thread = threading.Thread(target=self._server.run, name="local-aws", daemon=True)
         self._thread.start()
         # moto's Step Functions service integrations call back to the server on MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
@@ -103,7 +185,8 @@ class LocalCloud:
     def stop(self) -> None:
         """Stop serving."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            # Every open connection too, not only the listener: waitress's loop runs until none is left.
+            self._server.task_dispatcher.shutdown()
+            wasyncore.close_all(self._server._map)
         if self._thread is not None:
             self._thread.join(timeout=10)
