@@ -19,7 +19,7 @@ from moto.core.request import (
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
+from waitress.parser import HTTPRequestParser, get_header_lines
 from waitress.task import WSGITask
 
 from infra.local import moto_fixes
@@ -65,37 +65,41 @@ class SerializedDynamoDB:
 
 
 class NamedHeadersParser(HTTPRequestParser):  # type: ignore[misc]  # waitress is untyped
-    """waitress's request parser, also keeping each header as sent: waitress keeps only WSGI keys, and drops
-    every name with an underscore."""
+    """waitress's request parser, also keeping each header's name as sent."""
 
-    sent_headers: list[tuple[str, str]]
+    # waitress keeps only WSGI keys (upper case), and drops every header whose name has an underscore.
+    sent_headers: list[tuple[str, str]] = []
 
     def parse_header(self, header_plus: bytes) -> None:
         """Parse the head of the request."""
         super().parse_header(header_plus)
-        lines = header_plus.split(b"\r\n")[1:]  # waitress has validated them: no folded lines remain
-        pairs = (line.split(b":", 1) for line in lines if b":" in line)
-        self.sent_headers = [(name.decode("latin-1"), value.strip(b" \t").decode("latin-1")) for name, value in pairs]
+        _, _, header = header_plus.partition(b"\r\n")  # after the request line; folded lines joined as waitress does
+        pairs = (line.partition(b":") for line in get_header_lines(header))
+        self.sent_headers = [
+            (name.decode("latin-1"), value.strip(b" \t").decode("latin-1")) for name, _, value in pairs
+        ]
 
 
 class MotoTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
-    """waitress's WSGI task, with the header names moto reads as sent (S3 metadata keys), as moto's server does."""
+    """waitress's WSGI task, with the underscored S3 metadata headers moto's own server keeps."""
 
     def get_environment(self) -> dict[str, Any]:
         """The request's environ."""
+        cached = self.environ is not None
         environ: dict[str, Any] = super().get_environment()
-        if PRESERVED_HEADER_NAMES_ENVIRON_KEY not in environ:
-            sent = getattr(self.request, "sent_headers", [])
-            dashed = {environ_key_for_header(name) for name, _ in sent if "_" not in name}
-            names: dict[str, str] = {}
-            for name, value in sent:
-                key = environ_key_for_header(name)
-                if not should_preserve_original_header_name(name) or ("_" in name and key in dashed):
-                    continue  # never let an underscored header stand in for a dashed one
-                if "_" in name:
-                    environ[key] = f"{environ[key]},{value}" if key in names else value
+        if cached:
+            return environ
+        sent = self.request.sent_headers
+        dashed = {environ_key_for_header(name) for name, _ in sent if "_" not in name}
+        names: dict[str, str] = {}
+        for name, value in sent:
+            key = environ_key_for_header(name)
+            # moto keeps the spelling of underscored S3 metadata names (waitress dropped them); WSGI folds
+            # `my_key` and `my-key` into one key, and an underscored one never stands in for a dashed one.
+            if should_preserve_original_header_name(name) and key not in dashed:
+                environ[key] = f"{environ[key]},{value}" if key in names else value
                 names.setdefault(key, name)
-            environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
         return environ
 
     def build_response_header(self) -> bytes:
@@ -111,7 +115,7 @@ class MotoTask(WSGITask):  # type: ignore[misc]  # waitress is untyped
 
 
 class KeepAliveChannel(HTTPChannel):  # type: ignore[misc]  # waitress is untyped
-    """waitress's connection, answering a body-less request that expects `100 Continue` without waiting for a body."""
+    """waitress's connection: our parser and task, and no wait for the body of a complete request."""
 
     parser_class = NamedHeadersParser
     task_class = MotoTask
