@@ -188,9 +188,13 @@ class LocalCloud:
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._server is not None:
-            # Every open connection too, not only the listener: waitress's loop runs until none is left.
-            self._server.task_dispatcher.shutdown()
-            wasyncore.close_all(self._server._map)
+        server = self._server
+        if server is not None:
+            # Every open connection too, not only the listener: waitress's loop runs until none is left. Closed by
+            # the loop's own thread: sockets closed under its poll from here end it with a traceback.
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if server is not None:
+            # Its threads are daemons: a long poll still waiting is not worth holding up a Ctrl-C for.
+            server.task_dispatcher.shutdown(timeout=1)
