@@ -25,7 +25,7 @@ from workers.sqs_batch import QueueMessage, partial_batch
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A status-change event, or a batch of watch messages."""
     if isinstance(event, dict) and "Records" in event:
-        return dict(partial_batch(event, watched))
+        return partial_batch(event, watched)
     return execution_ended(event)
 
 

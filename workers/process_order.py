@@ -41,4 +41,4 @@ def record_handler(record: QueueMessage) -> str:
 @traced
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler: process the batch, report the failed message ids."""
-    return dict(partial_batch(event, record_handler))
+    return partial_batch(event, record_handler)

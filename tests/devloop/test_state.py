@@ -42,16 +42,21 @@ def fill(stack: Stack) -> dict[str, str]:
     return {"dlq": dlq, "queue": queue}
 
 
-def test_a_snapshot_restores_items_objects_messages_and_secrets(local_cloud: LocalCloud, tmp_path: Path) -> None:
+def restarted(local_cloud: LocalCloud, stack: Stack, state: Path) -> Stack:
+    """Save the state, start the local cloud afresh and restore it, as a restarted `make run` does."""
+    StateStore(stack, state).save()
     stack = fresh(local_cloud)
-    fill(stack)
-    StateStore(stack, tmp_path).save()
-
-    stack = fresh(local_cloud)
-    store = StateStore(stack, tmp_path)
+    store = StateStore(stack, state)
     snapshot = store.load()
     assert snapshot is not None
     store.restore(snapshot)
+    return stack
+
+
+def test_a_snapshot_restores_items_objects_messages_and_secrets(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    fill(stack)
+    stack = restarted(local_cloud, stack, tmp_path)
 
     got = client(stack, "dynamodb").get_item(TableName=stack.name("UsersTable"), Key={"id": ITEM["id"]})
     assert got["Item"] == ITEM
@@ -77,13 +82,7 @@ def test_a_delayed_message_keeps_its_original_delay_across_a_restart(local_cloud
     watch = sqs.get_queue_url(QueueName=stack.name("OrderWatchQueue"))["QueueUrl"]
     sqs.send_message(QueueUrl=watch, MessageBody='{"orderId": "o-soon"}', DelaySeconds=1)
     sqs.send_message(QueueUrl=watch, MessageBody='{"orderId": "o-later"}')  # the queue's 420 s
-    StateStore(stack, tmp_path).save()
-
-    stack = fresh(local_cloud)
-    store = StateStore(stack, tmp_path)
-    snapshot = store.load()
-    assert snapshot is not None
-    store.restore(snapshot)
+    stack = restarted(local_cloud, stack, tmp_path)
     sqs = client(stack, "sqs")
     watch = sqs.get_queue_url(QueueName=stack.name("OrderWatchQueue"))["QueueUrl"]
     received: list[str] = []
