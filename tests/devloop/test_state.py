@@ -11,7 +11,7 @@ import pytest
 
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
-from infra.local.state import SAVE_SPACING, SNAPSHOT, StateStore, mutates, next_wait, remaining_delay
+from infra.local.state import SAVE_SPACING, SNAPSHOT, Snapshot, StateStore, mutates, next_wait, remaining_delay
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
 
@@ -190,3 +190,25 @@ def test_the_background_saver_writes_soon_after_a_write(local_cloud: LocalCloud,
 def test_snapshots_are_spaced_by_their_own_cost_under_load() -> None:
     assert next_wait(2.0, 0.01) == 2.0  # small tables: every interval
     assert next_wait(2.0, 0.5) == 0.5 * SAVE_SPACING  # a long save: saving stays a small share of the process
+
+
+def test_a_save_that_only_waits_does_not_space_out_the_next(tmp_path: Path) -> None:
+    # On a loaded machine a small save waits for a core and for fsync; that wait is no cost to the process.
+    store = StateStore(Stack(load_template(), "http://127.0.0.1:1"), tmp_path, interval=0.05)
+    saved: list[float] = []
+
+    def waiting_capture() -> Snapshot:
+        time.sleep(0.5)  # wall time, no CPU: spaced by the wall clock, the next save would come 10 s later
+        saved.append(time.monotonic())
+        return Snapshot()
+
+    store.capture = waiting_capture  # type: ignore[method-assign]
+    store.start()
+    try:
+        deadline = time.monotonic() + 15
+        while len(saved) < 3:
+            store.observe({"REQUEST_METHOD": "PUT"})
+            assert time.monotonic() < deadline, f"{len(saved)} saves in 15 s"
+            time.sleep(0.05)
+    finally:
+        store.stop()
