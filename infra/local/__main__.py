@@ -82,11 +82,7 @@ def run(args: argparse.Namespace) -> int:
         console_port=args.console_port if args.console else None,
         warm=args.warm,
     )
-    try:
-        return Supervisor(options).run()
-    except KeyError as exc:  # DEBUG= names no function
-        print(exc.args[0], file=sys.stderr)
-        return 2
+    return Supervisor(options).run()
 
 
 def print_status(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from infra.local.paths import STATE_DIR
 from infra.local.provision import provision
 from infra.local.reload import Reloadable, Reloader
 from infra.local.runtime import LocalRuntime
+from infra.local.runtime.functions import FUNCTION_TYPES
 from infra.local.runtime.worker import LogSink, base_env
 from infra.local.seed import seed_catalog
 from infra.local.state import StateStore
@@ -133,6 +134,10 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         options = self.options
+        unknown = self._unknown_debug_target()
+        if unknown:
+            self.say(unknown)
+            return 2
         if not port_free(options.host, options.aws_port):
             self.say(
                 f"the local AWS port {options.host}:{options.aws_port} is in use: stop what uses it, or MOTO_PORT="
@@ -155,6 +160,15 @@ class Supervisor:
             return self._serve(cloud, sock, console_sock)
         finally:
             cloud.stop()
+
+    def _unknown_debug_target(self) -> str:
+        """Why DEBUG= cannot be served, or ""."""
+        # Checked before anything starts: a typo is answered at once, never after the cloud and its provisioning.
+        debug = self.options.debug
+        functions = Stack(load_template(), "").of_type(*FUNCTION_TYPES)
+        if debug is None or debug in functions:
+            return ""
+        return f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(functions))}"
 
     def _serve(self, cloud: LocalCloud, sock: socket.socket, console_sock: socket.socket | None) -> int:
         options = self.options

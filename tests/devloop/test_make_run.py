@@ -120,7 +120,8 @@ def test_a_busy_api_port_exits_non_zero_before_anything_starts(tmp_path: Path) -
 def test_an_unknown_debug_function_lists_the_functions(tmp_path: Path) -> None:
     run = DevRun(tmp_path, "--debug", "NoSuchFunction")
     code = run.exited()
-    assert code == 2
+    assert code == 2, run.output()[-3000:]
+    assert "starting the local AWS" not in run.output()  # answered before anything starts
     assert "CleanupFunction" in run.output()
     assert "ValidateOrderFunction" in run.output()
 
