@@ -53,16 +53,20 @@ def item_reads(local_cloud: LocalCloud) -> Iterator[list[str]]:
     yield from requests_to(local_cloud, "GetItem")
 
 
-def fresh_import(name: str) -> Any:
-    """The module's init run once now, as in a new environment (the new module stays: others reload it)."""
-    sys.modules.pop(name, None)
+def fresh_import(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The module's init run once now, as in a new environment; the module imported before is back afterwards."""
+    # Left in place, the new module (its caches built under this test's settings) answered for the old one:
+    # a later test in the same process that cleared the old module's caches still met the new one's.
+    package, _, child = name.rpartition(".")
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(sys.modules[package], child, getattr(sys.modules[package], child, None), raising=False)
     return importlib.import_module(name)
 
 
 def load_api(monkeypatch: pytest.MonkeyPatch, init_type: str) -> Any:
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", init_type)
     get_container.cache_clear()
-    return fresh_import("app.lambda_handler")
+    return fresh_import("app.lambda_handler", monkeypatch)
 
 
 def test_an_on_demand_init_builds_nothing(
@@ -123,7 +127,7 @@ def test_the_authorizer_reads_its_secret_at_an_eager_init(
     from app.settings import get_settings
 
     get_settings.cache_clear()
-    module = fresh_import("workers.authorizer")
+    module = fresh_import("workers.authorizer", monkeypatch)
     assert len(secret_reads) == 1
     (restored,) = restore_hooks
     restored()
