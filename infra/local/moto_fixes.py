@@ -13,7 +13,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from infra.local import moto_speedups, moto_transactions
+from infra.local import moto_speedups, moto_transactions, task_handoff
 
 
 def _send_task_failure(self: Any) -> ActionResult:
@@ -50,3 +50,4 @@ def apply() -> None:
     setattr(StateTaskServiceCallback, "_eval_execution", _eval_execution_with_fresh_token)  # noqa: B010
     moto_transactions.apply()
     moto_speedups.apply()
+    task_handoff.apply()

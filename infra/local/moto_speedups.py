@@ -2,7 +2,8 @@
 
 Profiled under `make load` (docs/local.md, "Throughput"), the local cloud's process spent half of its time
 on: walking every DynamoDB attribute value through the generic response serializer, listing its own package
-directory to route each request, parsing the state machine's definition with ANTLR at each execution start,
+directory to route each request, parsing the state machine's definition with ANTLR and building its program
+(the evaluation components) at each execution start,
 building a JSONPath parser (a ply table) for each path it reads, a boto3 client for each service task, a
 timezone-aware datetime to compare each SQS message's times (every message of a queue, at every receive),
 and the list of a response class's methods. Caches are keyed by their whole input and hold immutable (or
@@ -28,6 +29,8 @@ from moto.sqs import models as sqs_models
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse import asl_parser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -42,22 +45,48 @@ def _moto_modules() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _syntax_tree(definition: str) -> tuple[Any, tuple[Any, ...]]:
-    """The ANTLR tree of a definition and its syntax errors; the tree is only read afterwards."""
+def _parsed(definition: str) -> tuple[Any, Any, tuple[Any, ...]]:
+    """A definition's program, its ANTLR tree, and its syntax errors (then no program)."""
     listener = cast(Any, asl_parser.SyntaxErrorListener)()
     parser: Any = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
     parser.removeErrorListeners()
     parser.addErrorListener(listener)
     tree = parser.state_machine()
-    return tree, tuple(listener.errors)
+    if listener.errors:
+        return None, tree, tuple(listener.errors)
+    program = Preprocessor().visit(tree)
+    _draw_heap_keys(program)
+    return program, tree, ()
 
 
 def _parse_definition(definition: str) -> tuple[Any, Any]:
-    # The evaluation components are built fresh for each execution (they are its own); only the parse is shared.
-    tree, errors = _syntax_tree(definition)
+    # Executions share one program: its components are read-only once built, and each execution keeps its own
+    # state (retry counts included) in its Environment. Rebuilding it took a tenth of the process under load.
+    program, tree, errors = _parsed(definition)
     if errors:
         raise asl_parser.ASLParserException(errors=list(errors))  # a new one each time: no traceback piles up
-    return Preprocessor().visit(tree), tree
+    return program, tree
+
+
+def _draw_heap_keys(program: Any) -> None:
+    """Give every component of a program its heap key now."""
+    # The key under which an execution keeps a component's retry count is drawn on first use; drawn here, before
+    # executions share the component, two of them can never draw two keys for it at once.
+    seen: set[int] = set()
+    todo: list[Any] = [program]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, EvalComponent):
+            _ = node.heap_key
+        if isinstance(node, Component):
+            todo += vars(node).values()
+        elif isinstance(node, list | tuple):
+            todo += node
+        elif isinstance(node, dict):
+            todo += node.values()
 
 
 def _now_millis(dt: Any = None) -> float:

@@ -31,10 +31,16 @@ def rt_stack(local_cloud: LocalCloud) -> Stack:
 @pytest.fixture
 def rt(rt_stack: Stack, logs: Logs) -> Iterator[LocalRuntime]:
     """The test template's functions, running, with their log lines captured."""
-    runtime = LocalRuntime(rt_stack, template_dir=TEMPLATE.parent, log=logs, poll_seconds=1, retry_delay_seconds=1)
-    runtime.start(warm=False)  # workers start on first use: a test pays only for what it reaches
+    runtime = started_runtime(rt_stack, logs)
     yield runtime
     runtime.stop()
+
+
+def started_runtime(stack: Stack, logs: Logs) -> LocalRuntime:
+    """The test template's runtime, started with short polls."""
+    runtime = LocalRuntime(stack, template_dir=TEMPLATE.parent, log=logs, poll_seconds=1, retry_delay_seconds=1)
+    runtime.start(warm=False)  # workers start on first use: a test pays only for what it reaches
+    return runtime
 
 
 def results(stack: Stack, count: int, timeout: float = 60) -> list[dict[str, Any]]:

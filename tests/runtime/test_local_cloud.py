@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -11,6 +12,8 @@ from typing import Any
 import boto3
 
 from infra.local.cloud import LocalCloud, SerializedDynamoDB
+
+ROLE = "arn:aws:iam::123456789012:role/local-test"
 
 
 def aws(cloud: LocalCloud, service: str) -> Any:
@@ -85,3 +88,25 @@ def test_an_empty_s3_put_expecting_100_continue_is_answered_with_its_metadata(lo
     head = s3.head_object(Bucket="keep-alive-empty", Key="k")
     # Metadata keys as sent, underscores included (waitress drops such headers; the local cloud keeps them).
     assert (head["ContentLength"], head["Metadata"]) == (0, {"kind": "empty", "my_key": "kept"})
+
+
+def test_executions_of_one_definition_keep_their_own_retry_counts(local_cloud: LocalCloud) -> None:
+    # The local cloud builds a definition's program once and every execution runs it: each must still retry as
+    # often as its own Retry says, however many run at once.
+    failing = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom"}}}
+    retry = [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1, "BackoffRate": 1.0}]
+    parallel = {"Type": "Parallel", "Branches": [failing], "Retry": retry, "End": True}
+    definition = {"StartAt": "P", "States": {"P": parallel}}
+    sfn = aws(local_cloud, "stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"retries-{time.monotonic_ns()}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    executions = [sfn.start_execution(stateMachineArn=machine)["executionArn"] for _ in range(4)]
+    deadline = time.monotonic() + 60
+    while any(sfn.describe_execution(executionArn=e)["status"] == "RUNNING" for e in executions):
+        assert time.monotonic() < deadline, "executions still running after 60 s"
+        time.sleep(0.2)
+    for execution in executions:
+        events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        assert sum(e["type"] == "ParallelStateStarted" for e in events) == 3  # the first attempt and 2 retries
+        assert sfn.describe_execution(executionArn=execution)["status"] == "FAILED"

@@ -7,11 +7,14 @@ import time
 import uuid
 from typing import Any
 
+from infra.local.cloud import LocalCloud
 from infra.local.provision import client
 from infra.local.runtime import LocalRuntime
 from infra.local.runtime.functions import discover
 from infra.local.runtime.sources.stepfunctions import SEND_WITH_TOKEN, TaskRewriter
 from infra.local.template import Stack
+from tests.conftest import Logs
+from tests.runtime.conftest import started_runtime
 
 
 def _run(stack: Stack, payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -92,3 +95,45 @@ def test_only_tasks_naming_template_functions_are_rewritten(rt_stack: Stack) -> 
     assert rewritten["States"]["Other"] == definition["States"]["Other"]
     assert rewriter.rewritten == 2
     assert definition["States"]["Direct"]["Resource"] == arn  # the original is untouched
+
+
+def test_tasks_and_their_answers_pass_in_process_while_the_runtime_listens(
+    rt: LocalRuntime, rt_stack: Stack, local_cloud: LocalCloud
+) -> None:
+    targets: list[str] = []
+    local_cloud.observers.append(observe := lambda environ: targets.append(environ.get("HTTP_X_AMZ_TARGET", "")))
+    try:
+        execution, history = _run(rt_stack, {"order": "o-3", "amount": 50})
+    finally:
+        local_cloud.observers.remove(observe)
+
+    assert execution["status"] == "SUCCEEDED", history
+    submitted = [json.loads(e["taskSubmittedEventDetails"]["output"]) for e in history if e["type"] == "TaskSubmitted"]
+    assert len(submitted) >= 3
+    assert all(s["MessageId"] and s["MD5OfMessageBody"] for s in submitted)
+    assert not [t for t in targets if t.endswith(("SendTaskSuccess", "SendTaskFailure", "SendMessage"))]
+
+
+def test_a_task_sent_while_nothing_listens_waits_in_the_queue_for_the_next_start(rt_stack: Stack, logs: Logs) -> None:
+    first = started_runtime(rt_stack, logs)
+    first.stop()  # the state machine stays; its tasks now go to the queue
+    sfn = client(rt_stack, "stepfunctions")
+    order = json.dumps({"order": "o-4", "amount": 50})
+    arn = sfn.start_execution(stateMachineArn=rt_stack.ref("Workflow"), input=order)
+    sqs = client(rt_stack, "sqs")
+    queue = sqs.get_queue_url(QueueName=f"{rt_stack.parameter('Service')}-local-sfn-tasks")
+    deadline = time.monotonic() + 30
+    while not sqs.receive_message(QueueUrl=queue["QueueUrl"], VisibilityTimeout=0).get("Messages"):
+        assert time.monotonic() < deadline, "no task message in the queue"
+        time.sleep(0.2)
+
+    second = started_runtime(rt_stack, logs)
+    try:
+        deadline = time.monotonic() + 60
+        while (execution := sfn.describe_execution(executionArn=arn["executionArn"]))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "execution still running"
+            time.sleep(0.2)
+    finally:
+        second.stop()
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["outcome"] == "charged"

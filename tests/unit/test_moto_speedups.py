@@ -83,14 +83,21 @@ def test_the_cached_answers_are_the_ones_moto_computes() -> None:
     assert {"get_item", "transact_write_items"} <= names
 
 
-def test_each_execution_gets_its_own_program_from_one_parse() -> None:
+def test_executions_share_one_program_whose_heap_keys_are_drawn_before_sharing() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
     from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
 
-    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    retried = {"Type": "Parallel", "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail"}}}], "End": True}
+    retried["Retry"] = [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}]
+    definition = json.dumps({"StartAt": "P", "States": {"P": retried}})
     first, tree = moto_speedups._parse_definition(definition)
     second, same_tree = moto_speedups._parse_definition(definition)
-    assert first is not second
+    assert first is second
     assert tree is same_tree
+    components = list(eval_components(first))
+    assert len(components) > 5
+    assert all(c._EvalComponent__heap_key is not None for c in components)  # type: ignore[attr-defined]
+    assert isinstance(components[0], EvalComponent)
     failures = []
     for _ in range(2):  # a cached failure fails again, with an exception of its own
         with pytest.raises(ASLParserException) as failed:
@@ -98,3 +105,20 @@ def test_each_execution_gets_its_own_program_from_one_parse() -> None:
         failures.append(failed.value)
     assert failures[0] is not failures[1]
     assert failures[0].errors == failures[1].errors
+
+
+def eval_components(node: Any, seen: set[int] | None = None) -> Any:
+    """Every evaluation component reachable from a program."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, EvalComponent):
+        yield node
+    children = vars(node).values() if isinstance(node, Component) else node if isinstance(node, list | tuple) else ()
+    children = node.values() if isinstance(node, dict) else children
+    for child in children:
+        yield from eval_components(child, seen)

@@ -3,8 +3,9 @@
 Each Task state that names a template function becomes an SQS `sendMessage.waitForTaskToken` to a
 runtime-owned queue; the runtime runs the handler and answers SendTaskSuccess or SendTaskFailure
 (error = the exception's class name), so the definition's Retry and Catch apply unchanged (each retry
-attempt gets its own token: see infra/local/moto_fixes.py). Executions that end FAILED, TIMED_OUT or
-ABORTED are announced on the default bus, as AWS does.
+attempt gets its own token: see infra/local/moto_fixes.py). The message and the answer pass in process
+while the runtime listens (infra/local/task_handoff.py); the queue takes the rest. Executions that end
+FAILED, TIMED_OUT or ABORTED are announced on the default bus, as AWS does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from infra.local import task_handoff
 from infra.local.runtime.functions import FunctionSpec
 from infra.local.runtime.sources.base import Services, Source, guarded
 from infra.local.runtime.trace import triggered_by
@@ -238,9 +240,8 @@ class TaskQueueSource:
         self.queue_url = services.queue_url(queue_name)
         self.timeout = timeout
         self.concurrency = concurrency
-        self.description = f"Step Functions tasks ({', '.join(targets)}): SQS {queue_name}"
+        self.description = f"Step Functions tasks ({', '.join(targets)}): in process, else SQS {queue_name}"
         self.sqs = services.client("sqs")
-        self.sfn = services.client("stepfunctions")
 
     def setup(self) -> None:
         """The runtime's task queue; a message stays hidden while its handler may still run."""
@@ -248,39 +249,52 @@ class TaskQueueSource:
         self.sqs.create_queue(QueueName=self.queue_name, Attributes={"VisibilityTimeout": visibility})
 
     def run(self, stop: threading.Event) -> None:
-        """Run tasks concurrently; on stop, finish those in flight."""
+        """Run tasks concurrently, handed over in process or read from the queue; on stop, finish those in flight."""
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sfn-task") as pool:
+
+            def handed(body: str) -> bool:
+                if stop.is_set():
+                    return False  # to the queue: read by the next start, never dropped
+                try:
+                    pool.submit(self.run_task, body)
+                except RuntimeError:  # the pool is shutting down
+                    return False
+                return True
 
             def poll_once() -> None:
                 response = self.sqs.receive_message(
                     QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.services.poll_seconds
                 )
                 for message in response.get("Messages", []):
-                    pool.submit(self.run_task, message)
+                    pool.submit(self.run_task, message["Body"], message["ReceiptHandle"])
 
-            guarded(self.services, self.description, stop, poll_once)
+            task_handoff.listen(self.queue_url, handed)
+            try:
+                # The queue still gets what was sent while nothing listened (before the start, during a stop).
+                guarded(self.services, self.description, stop, poll_once)
+            finally:
+                task_handoff.stop_listening(self.queue_url)
 
-    def run_task(self, message: dict[str, Any]) -> None:
+    def run_task(self, body: str, receipt: str | None = None) -> None:
         """Invoke the task's function and report its outcome to Step Functions."""
+        region = self.services.stack.region
         try:
-            task = json.loads(message["Body"])
+            task = json.loads(body)
             cause = {"execution": str(task.get("execution", "")), "state": str(task.get("state", ""))}
             with triggered_by(kind="task", source=self.description, **cause):
                 outcome = self.services.invoke(task["function"], task["input"])
             if outcome.ok:
                 output = lambda_invoke_response(outcome.result, outcome.request_id) if task["wrap"] else outcome.result
-                self.sfn.send_task_success(taskToken=task["token"], output=json.dumps(output))
+                task_handoff.succeed(region, task["token"], json.dumps(output))
             else:
                 error = outcome.error or {}
-                self.sfn.send_task_failure(
-                    taskToken=task["token"],
-                    error=str(error.get("errorType", "Exception"))[:256],
-                    cause=str(error.get("errorMessage", ""))[:32768],
-                )
+                error_type = str(error.get("errorType", "Exception"))[:256]
+                task_handoff.fail(region, task["token"], error_type, str(error.get("errorMessage", ""))[:32768])
         except Exception as exc:  # noqa: BLE001 - one bad task must not stop the others
             self.services.log(f"[runtime] {self.description}: {type(exc).__name__}: {exc}")
         finally:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if receipt is not None:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
 
 
 def lambda_invoke_response(payload: Any, request_id: str) -> dict[str, Any]:
