@@ -96,7 +96,7 @@ def test_executions_share_one_program_whose_heap_keys_are_drawn_before_sharing()
     assert tree is same_tree
     components = list(eval_components(first))
     assert len(components) > 5
-    assert all(c._EvalComponent__heap_key is not None for c in components)  # type: ignore[attr-defined]
+    assert all(c._EvalComponent__heap_key is not None for c in components)
     assert isinstance(components[0], EvalComponent)
     failures = []
     for _ in range(2):  # a cached failure fails again, with an exception of its own
