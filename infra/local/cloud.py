@@ -40,6 +40,10 @@ IDLE_CONNECTION_SECONDS = 60
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
+# Held by every DynamoDB request to this process's local cloud, and by every read of its tables in place.
+DYNAMODB_LOCK = threading.Lock()
+
+
 class SerializedDynamoDB:
     """WSGI middleware that runs one DynamoDB request at a time.
 
@@ -48,9 +52,11 @@ class SerializedDynamoDB:
     requests restores that guarantee locally.
     """
 
-    def __init__(self, app: WSGIApp, observers: list[CallObserver] | None = None) -> None:
+    def __init__(
+        self, app: WSGIApp, observers: list[CallObserver] | None = None, lock: threading.Lock | None = None
+    ) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
         self.observers = observers if observers is not None else []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -154,7 +160,7 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         """Start serving and turn on Step Functions execution."""
-        app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app), self.observers)
+        app = SerializedDynamoDB(DomainDispatcherApplication(create_backend_app), self.observers, DYNAMODB_LOCK)
         self._server = waitress.create_server(
             app,
             host=self.host,

@@ -16,6 +16,7 @@ from typing import Protocol
 from infra.local.api_gateway import LambdaGateway, cors_origins
 from infra.local.api_process import ApiProcess, PortBusy, listen, workers_wanted
 from infra.local.cloud import LocalCloud
+from infra.local.collector import freeze_survivors
 from infra.local.console import Recording
 from infra.local.env import function_env
 from infra.local.infra_changes import InfraChanges
@@ -194,6 +195,7 @@ class Supervisor:
             self.say("no saved state: seeded the demo catalog")
         cloud.observers.append(store.observe)
         store.start()
+        freeze_survivors()  # the imports, the provisioned resources and the restored state
         api = self._api(sock, stack, runtime, cloud, console.log)
         notifications = NotificationPrinter(stack, console.log, on_message=console.recorder.notification).start()
         reloader: Reloader | None = None
