@@ -72,7 +72,9 @@ def _start(port: int, aws_port: int, base: str) -> subprocess.Popen[bytes]:
     REPORTS.mkdir(exist_ok=True)
     log = (REPORTS / "make-run.log").open("wb")
     cmd = [sys.executable, "-m", "infra.local", "run", "--port", str(port), "--aws-port", str(aws_port)]
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    # Four API processes: each serves one request at a time. Two, make run's default, keep its reloads fast.
+    env = {**os.environ, "API_WORKERS": os.environ.get("API_WORKERS", "4")}
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 120
     while not _up(base):
         if server.poll() is not None or time.monotonic() > deadline:

@@ -29,6 +29,7 @@ SNAPSHOT = "snapshot.json"
 FORMAT = 1
 SNAPSHOT_SECONDS = 2.0
 SAVE_SPACING = 20
+SNAPSHOT_PAGE = 200
 TASK_QUEUE_SUFFIX = "-local-sfn-tasks"
 _READ_PREFIXES = ("Get", "List", "Describe", "Query", "Scan", "Receive", "BatchGet")
 
@@ -208,9 +209,17 @@ def _capture_tables(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     from moto.dynamodb.models import dynamodb_backends
 
     backend = dynamodb_backends[ACCOUNT_ID][stack.region]
-    with DYNAMODB_LOCK:  # moto's tables are not thread-safe; to_json copies what it returns
-        tables = {name: [item.to_json()["Attributes"] for item in t.all_items()] for name, t in backend.tables.items()}
-    return {name: [_json_safe(item) for item in items] for name, items in tables.items()}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    with DYNAMODB_LOCK:  # moto's tables are not thread-safe
+        listed = {name: table.all_items() for name, table in backend.tables.items()}
+    for name, items in listed.items():
+        tables[name] = []
+        # A page at a time, as a Scan reads them: 30,000 items at once held every DynamoDB request for a second.
+        for start in range(0, len(items), SNAPSHOT_PAGE):
+            with DYNAMODB_LOCK:  # to_json copies what it returns
+                page = [item.to_json()["Attributes"] for item in items[start : start + SNAPSHOT_PAGE]]
+            tables[name] += [_json_safe(item) for item in page]
+    return tables
 
 
 def _json_safe(value: Any) -> Any:

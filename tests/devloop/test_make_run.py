@@ -88,7 +88,7 @@ def test_a_crash_mid_write_loses_at_most_the_last_seconds_and_the_state_loads(tm
         created.append((user, time.monotonic()))
         time.sleep(0.05)
     api = api_processes(run)
-    assert len(api) == 2  # as DevRun asks
+    assert len(api) == 2  # API_WORKERS' default
     run.crash()  # while the snapshots are being written, every 2 s
     crashed_at = time.monotonic()
     # The API processes run in sessions of their own, out of reach of the kill: they notice and stop.

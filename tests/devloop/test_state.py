@@ -11,7 +11,16 @@ import pytest
 
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
-from infra.local.state import SAVE_SPACING, SNAPSHOT, Snapshot, StateStore, mutates, next_wait, remaining_delay
+from infra.local.state import (
+    SAVE_SPACING,
+    SNAPSHOT,
+    SNAPSHOT_PAGE,
+    Snapshot,
+    StateStore,
+    mutates,
+    next_wait,
+    remaining_delay,
+)
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
 
@@ -98,6 +107,19 @@ def test_every_attribute_type_survives_a_restart(local_cloud: LocalCloud, tmp_pa
     assert {k: sorted(got[k][t]) for k, t in (("ss", "SS"), ("ns", "NS"), ("bs", "BS"))} == {
         "ss": ["a", "b"], "ns": ["1", "2"], "bs": [b"\x01", b"\x02"]
     }  # fmt: skip
+
+
+def test_a_table_larger_than_a_snapshot_page_is_kept_whole(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    dynamodb = client(stack, "dynamodb")
+    count = SNAPSHOT_PAGE * 2 + 1
+    for start in range(0, count, 25):
+        puts = [{"PutRequest": {"Item": {"id": {"S": f"u{i}"}}}} for i in range(start, min(count, start + 25))]
+        dynamodb.batch_write_item(RequestItems={stack.name("UsersTable"): puts})
+    stack = restarted(local_cloud, stack, tmp_path)
+
+    pages = client(stack, "dynamodb").get_paginator("scan").paginate(TableName=stack.name("UsersTable"))
+    assert sorted(item["id"]["S"] for page in pages for item in page["Items"]) == sorted(f"u{i}" for i in range(count))
 
 
 def test_a_delayed_message_keeps_its_original_delay_across_a_restart(local_cloud: LocalCloud, tmp_path: Path) -> None:

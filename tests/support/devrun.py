@@ -37,8 +37,7 @@ class DevRun:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            # Two API processes exercise what several do; the default four are for load, and cost each run more.
-            env={"API_WORKERS": "2", **os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
