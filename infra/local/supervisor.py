@@ -162,6 +162,11 @@ class Supervisor:
         finally:
             cloud.stop()
 
+    def _say_warm(self, runtime: LocalRuntime) -> None:
+        # Until then the workers' inits share the cores with the first events (`make load` waits for this line).
+        ready = runtime.wait_warm()
+        self.say(f"{ready} function workers warm, {time.monotonic() - self.started:.1f} s after the start")
+
     def _unknown_debug_target(self) -> str:
         """Why DEBUG= cannot be served, or ""."""
         # Checked before anything starts: a typo is answered at once, never after the cloud and its provisioning.
@@ -211,6 +216,7 @@ class Supervisor:
             self._banner(base, cloud, runtime, console.url)
             if options.warm and not self._stop.is_set():
                 runtime.warm()
+                threading.Thread(target=self._say_warm, args=(runtime,), name="warm", daemon=True).start()
             if options.reload:
                 reloader = self._reloader(api, runtime, stack).start()
             return self._wait(api, runtime)

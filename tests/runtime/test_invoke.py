@@ -91,3 +91,8 @@ def test_unmarshallable_result_and_missing_handler_are_runtime_errors(rt_stack: 
     assert unmarshalled.error is not None
     assert unmarshalled.error["errorType"] == "Runtime.MarshalError"
     assert "Unable to marshal response" in unmarshalled.error["errorMessage"]
+
+
+def test_waiting_for_the_warm_up_returns_once_every_warmed_worker_finished_its_init(rt: LocalRuntime) -> None:
+    rt.warm()
+    assert rt.wait_warm() == len(rt.event_driven())  # one ready worker per event-driven function

@@ -91,6 +91,10 @@ class LocalRuntime:
         for logical_id in self.event_driven():
             self.pools[logical_id].warm()
 
+    def wait_warm(self) -> int:
+        """Wait until every worker started so far has finished its init; how many did."""
+        return sum(pool.wait_ready() for pool in self.pools.values())
+
     def refresh_state_machines(self, stack: Stack) -> list[str]:
         """Replace the state machines' definitions with those of `stack` (a saved definition file)."""
         self.stack = self.services.stack = stack

@@ -232,6 +232,12 @@ class FunctionPool:
                 self._count += 1
                 self._idle.append(self._worker(self.generation))
 
+    def wait_ready(self) -> int:
+        """Wait until each of its workers has finished its init; how many did."""
+        with self._cond:
+            workers = [*self._idle, *self._busy]
+        return sum(w._wait_ready() for w in workers)
+
     def imports(self, path: str) -> bool:
         """True when one of its workers has imported the file."""
         with self._cond:
