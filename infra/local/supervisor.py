@@ -26,7 +26,7 @@ from infra.local.paths import STATE_DIR
 from infra.local.provision import provision
 from infra.local.reload import Reloadable, Reloader
 from infra.local.runtime import LocalRuntime
-from infra.local.runtime.functions import FUNCTION_TYPES
+from infra.local.runtime.functions import unknown_debug_target
 from infra.local.runtime.worker import LogSink, base_env
 from infra.local.seed import seed_catalog
 from infra.local.state import StateStore
@@ -135,7 +135,8 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         options = self.options
-        unknown = self._unknown_debug_target()
+        # Checked before anything starts: a typo is answered at once, never after the cloud and its provisioning.
+        unknown = unknown_debug_target(Stack(load_template(), ""), options.debug)
         if unknown:
             self.say(unknown)
             return 2
@@ -166,15 +167,6 @@ class Supervisor:
         # Until then the workers' inits share the cores with the first events (`make load` waits for this line).
         ready = runtime.wait_warm()
         self.say(f"{ready} function workers warm, {time.monotonic() - self.started:.1f} s after the start")
-
-    def _unknown_debug_target(self) -> str:
-        """Why DEBUG= cannot be served, or ""."""
-        # Checked before anything starts: a typo is answered at once, never after the cloud and its provisioning.
-        debug = self.options.debug
-        functions = Stack(load_template(), "").of_type(*FUNCTION_TYPES)
-        if debug is None or debug in functions:
-            return ""
-        return f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(functions))}"
 
     def _serve(self, cloud: LocalCloud, sock: socket.socket, console_sock: socket.socket | None) -> int:
         options = self.options

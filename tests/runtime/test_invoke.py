@@ -96,3 +96,4 @@ def test_unmarshallable_result_and_missing_handler_are_runtime_errors(rt_stack: 
 def test_waiting_for_the_warm_up_returns_once_every_warmed_worker_finished_its_init(rt: LocalRuntime) -> None:
     rt.warm()
     assert rt.wait_warm() == len(rt.event_driven())  # one ready worker per event-driven function
+    assert all(w._ready for k in rt.event_driven() for w in rt.pools[k]._idle)  # each said its init is over

@@ -47,6 +47,14 @@ class FunctionSpec:
     asynchronous: AsyncConfig = field(default_factory=AsyncConfig)
 
 
+def unknown_debug_target(stack: Stack, debug: str | None) -> str:
+    """Why DEBUG= names no function of the template, or ""."""
+    functions = stack.of_type(*FUNCTION_TYPES)
+    if debug is None or debug in functions:
+        return ""
+    return f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(functions))}"
+
+
 def discover(stack: Stack) -> dict[str, FunctionSpec]:
     """Every function of the template, by logical id."""
     return {logical: spec_of(stack, logical) for logical in stack.of_type(*FUNCTION_TYPES)}

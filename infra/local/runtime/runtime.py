@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from infra.local.paths import TEMPLATE_PATH
-from infra.local.runtime.functions import FunctionSpec, discover
+from infra.local.runtime.functions import FunctionSpec, discover, unknown_debug_target
 from infra.local.runtime.sources import EVENT_KINDS, RESOURCE_KINDS, SERVED_ELSEWHERE, ScheduleSource, Services, Source
 from infra.local.runtime.sources.stepfunctions import StateMachineSource, state_machine_sources
 from infra.local.runtime.trace import InvocationObserver, triggered_by
@@ -37,8 +37,8 @@ class LocalRuntime:
         self.stack = stack
         self.log = log
         self.functions: dict[str, FunctionSpec] = discover(stack)
-        if debug is not None and debug not in self.functions:
-            raise KeyError(f"DEBUG={debug}: not a function of the template; one of {', '.join(sorted(self.functions))}")
+        if unknown := unknown_debug_target(stack, debug):
+            raise KeyError(unknown)
         self.pools = {
             k: FunctionPool(spec, log, concurrency, debug_port if k == debug else None, observer)
             for k, spec in self.functions.items()
