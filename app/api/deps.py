@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 from fastapi import Header, Request
 
@@ -24,9 +24,16 @@ if TYPE_CHECKING:
     from app.services.users import UserService
 
 
+class Wiring(NamedTuple):
+    """What `create_app` was built with: its settings, and the container that replaces the process-wide one."""
+
+    settings: Settings
+    container: Container | None
+
+
 def container_of(request: Request) -> Container:
     """The app's container: the one `create_app` was given (tests), else the process-wide one."""
-    given: Container | None = request.app.state.container
+    given = request.app.wiring.container
     return given if given is not None else get_container()
 
 
@@ -78,7 +85,7 @@ def caller(request: Request) -> Principal:
     if [name for name, _ in request.scope["headers"]].count(b"authorization") > 1:
         # Proxies and frameworks disagree on which of two headers wins: accept neither.
         raise Unauthenticated("send exactly one Authorization header")
-    settings: Settings = request.app.state.settings
+    settings: Settings = request.app.wiring.settings
     if settings.trust_gateway_authorizer:
         principal = gateway_principal(request.scope, time.time(), settings.jwt_leeway_seconds)
         if principal is not None:

@@ -15,6 +15,9 @@ from app.api.problems import problem, unexpected
 from app.observability import get_tracer, logger, request_record
 
 CORRELATION_HEADER = "x-correlation-id"
+_CORRELATION_HEADER = CORRELATION_HEADER.encode()
+# The statuses whose Location names what the request created; no other reply's is logged.
+_CREATED = frozenset({201, 202})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -60,6 +63,8 @@ class RequestContextMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.tracer = get_tracer()  # decided once per process (app/observability.py)
+        # The logger's keys, found once: `logger.set_correlation_id` looks its handler up again on every call.
+        self.log_keys = logger.registered_formatter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one request."""
@@ -68,7 +73,7 @@ class RequestContextMiddleware:
             return
         headers = _wanted_headers(scope["headers"])
         cid = correlation_id(scope, headers)
-        logger.set_correlation_id(cid)
+        self.log_keys.append_keys(correlation_id=cid)
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 500, "started": False, "closed": False}
 
@@ -76,10 +81,12 @@ class RequestContextMiddleware:
             if state["closed"]:
                 return  # we already answered (413); drop what the app still sends
             if message["type"] == "http.response.start":
-                state["status"], state["started"] = message["status"], True
-                # The created resource (202/201 + Location) is what ties a request to an order in the logs.
-                state["location"] = dict(message.get("headers", ())).get(b"location")
-                message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), cid.encode())]
+                status = state["status"] = message["status"]
+                state["started"] = True
+                if status in _CREATED:
+                    # The created resource (its Location) is what ties a request to an order in the logs.
+                    state["location"] = dict(message.get("headers", ())).get(b"location")
+                message["headers"] = [*message.get("headers", []), (_CORRELATION_HEADER, cid.encode())]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 state["closed"] = True
