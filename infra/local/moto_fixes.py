@@ -13,7 +13,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from infra.local import moto_speedups, moto_transactions, task_handoff
+from infra.local import moto_speedups, moto_transactions, table_writes, task_handoff
 
 
 def _send_task_failure(self: Any) -> ActionResult:
@@ -51,3 +51,4 @@ def apply() -> None:
     moto_transactions.apply()
     moto_speedups.apply()
     task_handoff.apply()
+    table_writes.apply()

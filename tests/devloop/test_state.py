@@ -6,9 +6,12 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
+from infra.local import table_writes
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
 from infra.local.state import (
@@ -21,6 +24,7 @@ from infra.local.state import (
     next_wait,
     remaining_delay,
 )
+from infra.local.table_writes import Journal
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
 
@@ -120,6 +124,73 @@ def test_a_table_larger_than_a_snapshot_page_is_kept_whole(local_cloud: LocalClo
 
     pages = client(stack, "dynamodb").get_paginator("scan").paginate(TableName=stack.name("UsersTable"))
     assert sorted(item["id"]["S"] for page in pages for item in page["Items"]) == sorted(f"u{i}" for i in range(count))
+
+
+def _canonical(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    return {name: sorted(json.dumps(item, sort_keys=True) for item in items) for name, items in tables.items()}
+
+
+def _write_every_way(stack: Stack) -> None:
+    """Items put, overwritten, updated, created by an update, deleted, batch-written and transacted (one cancelled)."""
+    dynamodb, users, payments = client(stack, "dynamodb"), stack.name("UsersTable"), stack.name("PaymentsTable")
+    dynamodb.put_item(TableName=users, Item={"id": {"S": "new"}})
+    dynamodb.put_item(TableName=users, Item={"id": {"S": "u1"}, "name": {"S": "overwritten"}})
+    dynamodb.update_item(
+        TableName=users, Key={"id": {"S": "u2"}}, UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"}, ExpressionAttributeValues={":n": {"S": "updated"}},
+    )  # fmt: skip
+    dynamodb.update_item(TableName=users, Key={"id": {"S": "created-by-update"}}, UpdateExpression="SET v = :v",
+                         ExpressionAttributeValues={":v": {"N": "1"}})  # fmt: skip
+    dynamodb.delete_item(TableName=users, Key={"id": {"S": "u3"}})
+    dynamodb.batch_write_item(RequestItems={users: [
+        {"PutRequest": {"Item": {"id": {"S": "batched"}}}}, {"DeleteRequest": {"Key": {"id": {"S": "u4"}}}},
+    ]})  # fmt: skip
+    dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": payments, "Item": {"orderId": {"S": "o1"}, "entry": {"S": "charge"}}}},
+        {"Delete": {"TableName": users, "Key": {"id": {"S": "u5"}}}},
+    ])  # fmt: skip
+    absent = "attribute_not_exists(id)"  # u7 exists: the whole transaction is cancelled, u6 put back as it was
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": users, "Item": {"id": {"S": "u6"}, "name": {"S": "never"}}}},
+            {"Put": {"TableName": users, "Item": {"id": {"S": "u7"}}, "ConditionExpression": absent}},
+        ])  # fmt: skip
+
+
+def test_a_snapshot_reads_again_only_the_items_written_since_the_last(
+    local_cloud: LocalCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = fresh(local_cloud)
+    dynamodb = client(stack, "dynamodb")
+    for start in range(0, 100, 25):
+        puts = [{"PutRequest": {"Item": {"id": {"S": f"u{i}"}, "name": {"S": "U"}}}} for i in range(start, start + 25)]
+        dynamodb.batch_write_item(RequestItems={stack.name("UsersTable"): puts})
+    store = StateStore(stack, tmp_path)
+    store.save()
+    _write_every_way(stack)
+    reads = 0
+    to_json = Item.to_json
+
+    def counted(item: Item) -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        return to_json(item)
+
+    monkeypatch.setattr(Item, "to_json", counted)
+    kept = store.save()
+    assert reads <= 20  # the items written above, not the table's 100
+    monkeypatch.setattr(Item, "to_json", to_json)
+    assert _canonical(kept.tables) == _canonical(StateStore(stack, tmp_path / "whole").capture().tables)
+
+
+def test_a_table_made_again_under_the_same_name_is_read_whole(local_cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = fresh(local_cloud)
+    fill(stack)
+    store = StateStore(stack, tmp_path)
+    assert store.save().tables[stack.name("UsersTable")] == [ITEM]
+    stack = fresh(local_cloud)  # the same names, new tables, nothing written to them
+    store.stack = stack
+    assert store.save().tables[stack.name("UsersTable")] == []
 
 
 def test_a_delayed_message_keeps_its_original_delay_across_a_restart(local_cloud: LocalCloud, tmp_path: Path) -> None:
@@ -260,3 +331,18 @@ def test_a_save_that_only_waits_does_not_space_out_the_next(tmp_path: Path) -> N
             time.sleep(0.05)
     finally:
         store.stop()
+
+
+def test_a_reader_the_journal_left_behind_or_an_unknown_key_means_reading_the_whole_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(table_writes, "JOURNAL_LIMIT", 4)
+    journal, key = Journal(), (DynamoType({"S": "a"}), None)
+    for _ in range(5):
+        journal.add(key)
+    assert journal.since(0) is None  # the older half is gone: what this reader missed is unknown
+    assert journal.since(journal.end - 1) == {key}
+    before = journal.end
+    journal.add(None)  # a write whose key could not be read
+    assert journal.since(before) is None
+    assert journal.since(journal.end) == set()
