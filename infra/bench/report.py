@@ -101,7 +101,10 @@ The 95% interval is a bootstrap of the ratio of medians (each side resampled, 2,
   client answering the same GET. The event carries BearerAuthorizer's context, as API Gateway passes it:
   ours uses that caller (decision 0007) and checks its expiry; it also writes one EMF record.
 - First authenticated request as deployed: a fresh authorizer process answering the HTTP API's request,
-  plus a fresh API process answering the GET; against the same baseline API cold start.
+  plus a fresh API process answering the GET; against the same baseline API cold start. That is each
+  function's on-demand init. The template gives both SnapStart (decision 0009), so in AWS the first request
+  after a scale-out pays two restores (not measurable here) plus each function's first invocation after its
+  eager init: the eager-init row gives both.
 - Worker baselines: a bare handler with module-level boto3 clients that makes the same AWS requests the real
   handler made for its first event (recorded in this run, then replayed).
 - Floors: the same baselines with one pydantic-settings `Settings` read from the environment and a Powertools
