@@ -50,6 +50,8 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     validated, replayed = _worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs)
     floor = "Worker baseline (ValidateOrder's) + pydantic-settings + Powertools Logger"
     results += [validated, _floor(floor, replayed, "bench_worker_floor", runs)]
+    alone = "Worker baseline (ValidateOrder's) + pydantic-settings alone"
+    results.append(_floor(alone, replayed, "bench_worker_settings", runs))
     extra["worker_imports"] = cold.import_costs(validate)
     return results, extra
 

@@ -75,9 +75,8 @@ def handler(event, context):
 
 # What the design names for every function, and nothing of ours: one pydantic-settings Settings read from the
 # environment and a Powertools Logger. Put before a baseline, it gives the floor those libraries set.
-NAMED_LIBRARIES = """
+SETTINGS_LIBRARY = """
 import pydantic_settings
-from aws_lambda_powertools import Logger
 
 
 class Settings(pydantic_settings.BaseSettings):
@@ -87,8 +86,15 @@ class Settings(pydantic_settings.BaseSettings):
 
 
 SETTINGS = Settings()
+"""
+NAMED_LIBRARIES = (
+    SETTINGS_LIBRARY
+    + """
+from aws_lambda_powertools import Logger
+
 LOGGER = Logger(service="floor")
 """
+)
 
 
 @dataclass
@@ -118,6 +124,7 @@ def baselines_dir() -> Path:
     (path / "bench_worker_baseline.py").write_text(WORKER_BASELINE)
     (path / "bench_api_floor.py").write_text(NAMED_LIBRARIES + API_BASELINE)
     (path / "bench_worker_floor.py").write_text(NAMED_LIBRARIES + WORKER_BASELINE)
+    (path / "bench_worker_settings.py").write_text(SETTINGS_LIBRARY + WORKER_BASELINE)
     return path
 
 

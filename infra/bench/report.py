@@ -110,7 +110,8 @@ The 95% interval is a bootstrap of the ratio of medians (each side resampled, 2,
 - Floors: the same baselines with one pydantic-settings `Settings` read from the environment and a Powertools
   `Logger` put before them, the two libraries the design names for every function, and nothing of ours. A
   cold-start ratio under its floor's is out of reach while the design keeps them; the gap between the two is
-  ours (FastAPI's routes and schemas, the domain, the adapters).
+  ours (FastAPI's routes and schemas, the domain, the adapters). The worker's floor is also measured with
+  pydantic-settings alone: it loads pydantic, which no bare boto3 handler needs, and sets most of that floor.
 - Our handlers run their init with the cyclic GC paused until the first reply, then freeze what it built
   (decision 0010); the baselines run as plain scripts.
 - Warm overhead: {runs} fresh processes per side, each answering its share of the invocations after 200
