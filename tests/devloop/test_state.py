@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,13 @@ from infra.local.provision import client, provision
 from infra.local.state import (
     SAVE_SPACING,
     SNAPSHOT,
-    SNAPSHOT_PAGE,
     Snapshot,
     StateStore,
     mutates,
     next_wait,
     remaining_delay,
 )
+from infra.local.table_copies import SNAPSHOT_PAGE
 from infra.local.table_writes import Journal
 from infra.local.template import Stack, load_template
 from tests.conftest import Logs
@@ -126,7 +127,7 @@ def test_a_table_larger_than_a_snapshot_page_is_kept_whole(local_cloud: LocalClo
     assert sorted(item["id"]["S"] for page in pages for item in page["Items"]) == sorted(f"u{i}" for i in range(count))
 
 
-def _canonical(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+def _canonical(tables: dict[str, Sequence[dict[str, Any]]]) -> dict[str, list[str]]:
     return {name: sorted(json.dumps(item, sort_keys=True) for item in items) for name, items in tables.items()}
 
 
