@@ -89,8 +89,9 @@ class TableCopies:
         with DYNAMODB_LOCK:
             # Writes after this position are read again next time, even those the pages below already see.
             position = journal.end
-            noted = last is not None and last.table is table and table_writes.installed()
-            written = journal.since(last.position) if noted and last is not None else None
+            written = None  # unless the journal says what changed: every item
+            if last is not None and last.table is table and table_writes.installed():
+                written = journal.since(last.position)
             if last is None or written is None:
                 keys: list[Key] = [(item.hash_key, item.range_key) for item in table.all_items()]
                 items: dict[Key, str] = {}

@@ -57,13 +57,14 @@ def _eval_service_task(
     self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any], state_credentials: Any
 ) -> None:
     listener = _LISTENERS.get(str(normalised_parameters.get("QueueUrl")))
-    body = normalised_parameters.get("MessageBody")
-    body = body if isinstance(body, str) else to_json_str(body)
-    if listener is not None and self._get_boto_service_action() == "send_message" and listener(body):
-        # What SendMessage returns, as the TaskSubmitted event records it.
-        md5 = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
-        env.stack.append({"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": md5})
-        return
+    if listener is not None and self._get_boto_service_action() == "send_message":
+        body = normalised_parameters.get("MessageBody")
+        body = body if isinstance(body, str) else to_json_str(body)
+        if listener(body):
+            # What SendMessage returns, as the TaskSubmitted event records it.
+            md5 = hashlib.md5(body.encode(), usedforsecurity=False).hexdigest()
+            env.stack.append({"MessageId": str(uuid.uuid4()), "MD5OfMessageBody": md5})
+            return
     _ORIGINAL_EVAL_SERVICE_TASK(self, env, resource_runtime_part, normalised_parameters, state_credentials)
 
 

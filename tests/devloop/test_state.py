@@ -15,15 +15,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from infra.local import table_writes
 from infra.local.cloud import LocalCloud
 from infra.local.provision import client, provision
-from infra.local.state import (
-    SAVE_SPACING,
-    SNAPSHOT,
-    Snapshot,
-    StateStore,
-    mutates,
-    next_wait,
-    remaining_delay,
-)
+from infra.local.state import SAVE_SPACING, SNAPSHOT, Snapshot, StateStore, mutates, next_wait, remaining_delay
 from infra.local.table_copies import SNAPSHOT_PAGE
 from infra.local.table_writes import Journal
 from infra.local.template import Stack, load_template
