@@ -182,8 +182,10 @@ Why each line is what it is (largest first):
   CONFIRMED and each product's reserved stock sold) and the daily analytics (the event's once-only marker
   with the day's sales item and each product's units; one item fewer per order than before). The rest are
   single conditional writes: the order (API), PROCESSING (queue worker), the payment's start and charged
-  mark, the outbox cleared after publishing, the low-stock flag; and two writes of the simulated payment
-  gateway (its attempt counter and ledger entry), which a real payment provider would replace.
+  mark, the outbox cleared after publishing; and two writes of the simulated payment gateway (its attempt
+  counter and ledger entry), which a real payment provider would replace. The low-stock flag is read first
+  and written only when it must change: its two conditional writes failed for most orders, and a failed
+  write costs a write unit (2 write units an order, now 1 read unit).
 - **SQS.** The order message and, with Express, the watch message; each also received and deleted.
 - **Lambda GB-seconds.** Workers run at 256 MB (they wait on AWS, not the CPU), the API at 512 MB, all on
   arm64 (20% less per GB-second than x86_64). Local durations include moto's latency: AWS's are shorter.

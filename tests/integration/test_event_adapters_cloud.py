@@ -30,6 +30,41 @@ def test_stock_flag_is_set_once_cleared_by_unmark_and_never_created_for_unknown_
     assert products.get("ghost") is None
 
 
+class CountingClient:
+    """Delegates to DynamoDB and counts each operation called."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.client, name)
+
+
+def test_stock_watch_writes_only_when_the_flag_must_change(stack: Stack) -> None:
+    dynamodb = aws(stack, "dynamodb")
+    table = stack.name("ProductsTable")
+    products = DynamoProductRepository(dynamodb, table)
+    for product, stock in (("pen", 9), ("ink", 3)):
+        products.upsert(product, product.title(), Money(100, "USD"), NOW)
+        products.restock(product, stock, NOW)
+    counting = CountingClient(dynamodb)
+    watch = DynamoStockWatch(counting, table)
+    assert watch.mark_low("pen", 5) is None  # above the threshold and never flagged: nothing is written
+    assert counting.calls == ["get_item"]
+    counting.calls.clear()
+    assert watch.mark_low("ink", 5) == 3
+    assert watch.mark_low("ink", 5) is None  # flagged already: read only
+    assert counting.calls == ["get_item", "update_item", "get_item"]
+    products.restock("ink", 10, NOW)
+    counting.calls.clear()
+    assert watch.mark_low("ink", 5) is None  # back above: the flag is cleared
+    assert counting.calls == ["get_item", "update_item"]
+    assert "lowStockAlert" not in dynamodb.get_item(TableName=table, Key={"productId": {"S": "ink"}})["Item"]
+    assert watch.mark_low("ink", 20) == 13  # the next dip is announced again
+
+
 class ReclaimingClient:
     """Delegates to DynamoDB; right after a scan, re-claims the first key found (a concurrent POST)."""
 

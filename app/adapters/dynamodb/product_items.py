@@ -7,7 +7,7 @@ The catalog repository, the inventory, the import writer, the stock watch and th
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.money import Money
@@ -35,6 +35,15 @@ FLAG_LOW = (f"SET {LOW_STOCK_FLAG} = :yes", f"available < :t AND attribute_not_e
 FLAGGED = f"attribute_exists({LOW_STOCK_FLAG})"
 BACK_ABOVE = f"available >= :t AND {FLAGGED}"
 UNFLAG = f"REMOVE {LOW_STOCK_FLAG}"
+WATCHED = f"available, {LOW_STOCK_FLAG}"
+
+
+def flag_move(watched: dict[str, Any], threshold: int) -> Literal["set", "clear"] | None:
+    """What the low-stock flag needs, from a product's WATCHED attributes: set, clear, or nothing."""
+    flagged = LOW_STOCK_FLAG in watched
+    if int(watched["available"]) < threshold:
+        return None if flagged else "set"
+    return "clear" if flagged else None
 
 
 def key(product_id: str) -> dict[str, Any]:

@@ -101,6 +101,19 @@ class DynamoStockWatch:
     def mark_low(self, product_id: str, threshold: int) -> int | None:
         """Set the flag if below the threshold and unset (returns available); else clear it if back above."""
         key = layout.key(product_id)
+        # Read first: for most orders the stock is above the threshold and unflagged, and then nothing is
+        # written. The two conditional writes would both fail there, and a failed write still costs a write
+        # unit (2 write units against 1 read unit). Only conditional writes set or clear the flag, so a
+        # change between the read and the write cannot announce one dip twice.
+        seen = self.client.get_item(
+            TableName=self.table, Key=key, ConsistentRead=True, ProjectionExpression=layout.WATCHED
+        ).get("Item")
+        move = layout.flag_move(from_item(seen), threshold) if seen else None
+        if move is None:
+            return None
+        if move == "clear":
+            self._clear(key, layout.BACK_ABOVE, {":t": threshold})
+            return None
         try:
             result = self.client.update_item(
                 TableName=self.table,
@@ -114,8 +127,7 @@ class DynamoStockWatch:
         except ClientError as exc:
             if not is_condition_failed(exc):
                 raise
-        self._clear(key, layout.BACK_ABOVE, {":t": threshold})
-        return None
+        return None  # flagged, or back above, since the read: nothing to announce
 
     def unmark(self, product_id: str) -> None:
         """Clear the flag (the announcement failed)."""
