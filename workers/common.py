@@ -25,7 +25,7 @@ def services() -> Container:
 def order_id_of(payload: Any) -> str:
     """The `orderId` of a message or state input; ValidationError if missing or malformed."""
     order_id = payload.get("orderId") if isinstance(payload, dict) else None
-    if not isinstance(order_id, str) or not _ORDER_ID.match(order_id):
+    if not isinstance(order_id, str) or not _ORDER_ID.fullmatch(order_id):
         raise ValidationError("payload has no valid orderId")
     return order_id
 

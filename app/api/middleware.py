@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem, unexpected
@@ -23,6 +24,10 @@ _JSON_TYPES = ("application/json", "application/merge-patch+json")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Methods that change nothing, whose routes never read a body: a body sent with one is left unread.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sent on every reply: no browser guesses a type other than the declared one (a JSON body is never HTML).
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+# An authenticated reply is one user's data: no shared or browser cache may keep it.
+_NO_STORE = (b"cache-control", b"no-store")
 _LOGGED_PATH = 200  # a hostile 8 KB path is not copied whole into every log line
 _DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)  # str.isdigit() accepts '²', which int() refuses
 
@@ -34,11 +39,13 @@ def correlation_id(scope: Scope, headers: dict[str, str]) -> str:
     if request_id:
         return str(request_id)
     given = headers.get(CORRELATION_HEADER, "")
-    return given if _SAFE_ID.match(given) else str(uuid.uuid4())
+    return given if _SAFE_ID.fullmatch(given) else str(uuid.uuid4())
 
 
 # The only request headers the middleware reads; the app reads its own from the scope.
-_WANTED = frozenset({b"content-length", b"transfer-encoding", b"content-type", CORRELATION_HEADER.encode()})
+_WANTED = frozenset(
+    {b"content-length", b"transfer-encoding", b"content-type", b"authorization", CORRELATION_HEADER.encode()}
+)
 
 
 def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -54,6 +61,15 @@ def _replay(messages: list[Message], then: Receive) -> Receive:
         return pending.pop(0) if pending else await then()
 
     return receive
+
+
+def _routed(scope: Scope, method: str) -> bool:
+    """Whether some route of the app serves this path with this method."""
+    app = scope.get("app")
+    if app is None:
+        return True  # not behind a Starlette app (a bare ASGI test): nothing to ask, so the route is assumed
+    probe = {**scope, "method": method}
+    return any(route.matches(probe)[0] is Match.FULL for route in app.router.routes)
 
 
 class RequestContextMiddleware:
@@ -72,7 +88,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = _wanted_headers(scope["headers"])
+        method = scope["method"]
+        if method == "HEAD" and _routed(scope, "GET"):
+            # RFC 9110: HEAD wherever GET is served. The GET runs and its body is dropped; the logs say HEAD.
+            scope = {**scope, "method": "GET"}
+        head = method == "HEAD"
         cid = correlation_id(scope, headers)
+        extra_headers = [_NOSNIFF, (_CORRELATION_HEADER, cid.encode())]
+        if "authorization" in headers:
+            extra_headers.append(_NO_STORE)
         self.log_keys.append_keys(correlation_id=cid)
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 500, "started": False, "closed": False}
@@ -86,7 +110,9 @@ class RequestContextMiddleware:
                 if status in _CREATED:
                     # The created resource (its Location) is what ties a request to an order in the logs.
                     state["location"] = dict(message.get("headers", ())).get(b"location")
-                message["headers"] = [*message.get("headers", []), (_CORRELATION_HEADER, cid.encode())]
+                message["headers"] = [*message.get("headers", []), *extra_headers]
+            elif head and message.get("body"):
+                message = {**message, "body": b""}
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 state["closed"] = True
@@ -118,7 +144,9 @@ class RequestContextMiddleware:
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
         finally:
-            self._record(scope, state["status"], time.perf_counter() - started, state.get("location"), cid)
+            self._record(
+                {**scope, "method": method}, state["status"], time.perf_counter() - started, state.get("location"), cid
+            )
 
     async def _traced(self, scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
         """Run the app inside an X-Ray subsegment named after the route that answered."""
@@ -140,9 +168,9 @@ class RequestContextMiddleware:
 
     @staticmethod
     def _media_problem(scope: Scope, headers: dict[str, str]) -> Any:
-        """415 for a body that is not JSON on a method that takes one."""
+        """415 for a body that is not JSON on a route that takes one (the route decides first: 404, 405)."""
         media = headers.get("content-type", "").split(";")[0].strip().lower()
-        if scope["method"] in _BODY_METHODS and media not in _JSON_TYPES:
+        if scope["method"] in _BODY_METHODS and media not in _JSON_TYPES and _routed(scope, scope["method"]):
             return problem(415, "request body must be application/json")
         return None
 

@@ -87,11 +87,14 @@ _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 def allowed_methods(request: Request) -> list[str]:
     """Every method that some route of the request's path accepts (asked of the router, route by route)."""
     routes = request.app.router.routes
-    return [
+    found = [
         method
         for method in _METHODS
         if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
     ]
+    if "GET" in found and "HEAD" not in found:
+        found.insert(found.index("GET") + 1, "HEAD")  # the middleware serves HEAD wherever GET is
+    return found
 
 
 def unexpected(exc: Exception) -> JSONResponse:

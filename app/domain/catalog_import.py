@@ -92,7 +92,7 @@ def object_key(import_id: str) -> str:
 
 def import_id_of(key: str) -> str | None:
     """The import id in an object key, or None for a key that is not an import's."""
-    match = _IMPORT_KEY.match(key)
+    match = _IMPORT_KEY.fullmatch(key)
     return match.group(1) if match else None
 
 
@@ -112,7 +112,7 @@ def parse_row(line: int, fields: list[str], columns: tuple[str, ...] = COLUMNS) 
     values = dict(zip(columns, (f.strip() for f in fields), strict=True))
     problems: list[str] = []
     product_id = values["productId"]
-    if not _PRODUCT_ID.match(product_id):
+    if not _PRODUCT_ID.fullmatch(product_id):
         problems.append("productId must be 1-64 letters, digits, '_' or '-' (starting with a letter or digit)")
     name = _checked(problems, lambda: normalise_product_name(values["name"]))
     price = _whole(problems, "price", values["price"], "a whole number of minor units, e.g. 1250 for 12.50")
@@ -130,7 +130,7 @@ def parse_row(line: int, fields: list[str], columns: tuple[str, ...] = COLUMNS) 
 
 
 def _whole(problems: list[str], column: str, text: str, expected: str) -> int | None:
-    if _WHOLE.match(text):
+    if _WHOLE.fullmatch(text):
         return int(text)
     problems.append(f"{column} must be {expected}, got {text!r}")
     return None

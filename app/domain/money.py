@@ -36,7 +36,7 @@ class Money:
 def check_currency(code: str) -> str:
     """An upper-case three-letter currency code."""
     upper = code.strip().upper()
-    if not _CURRENCY.match(upper):
+    if not _CURRENCY.fullmatch(upper):
         raise ValidationError("currency is not valid", [{"field": "currency", "message": "must be 3 letters"}])
     return upper
 

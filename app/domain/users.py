@@ -46,6 +46,6 @@ def normalise_name(name: str) -> str:
 def normalise_email(email: str) -> str:
     """Lower-case an email address and check its shape."""
     lowered = email.strip().lower()
-    if len(lowered) > EMAIL_MAX or not _EMAIL.match(lowered):
+    if len(lowered) > EMAIL_MAX or not _EMAIL.fullmatch(lowered):
         raise ValidationError("email is not valid", [{"field": "email", "message": "is not a valid email address"}])
     return lowered

@@ -39,6 +39,16 @@ _STANDARD = frozenset(
 )
 _MAX_VALUE = 120
 SOURCE_WIDTH = 26
+# Characters that a terminal acts on instead of showing: C0 and C1 controls (CR, LF, VT, FF, ESC...), DEL,
+# the Unicode line and paragraph separators and the bidi overrides. A request path or a field holding one
+# could forge a log line or rewrite the screen, so each is printed as its escape (`\n`, `\x1b`, `\u202e`).
+_UNSAFE = [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES = {code: chr(code).encode("unicode_escape").decode("ascii") for code in _UNSAFE}
+
+
+def escaped(text: str) -> str:
+    """The text with every control character written as its escape: one printed line stays one line."""
+    return text.translate(_ESCAPES)
 
 
 def is_metric(record: dict[str, Any]) -> bool:
@@ -50,7 +60,8 @@ def is_metric(record: dict[str, Any]) -> bool:
 def _value(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), default=str)
     text = text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
-    return text if text and " " not in text else json.dumps(text)
+    # json.dumps escapes every control character itself.
+    return escaped(text) if text and " " not in text else json.dumps(text)
 
 
 def _request_line(record: dict[str, Any]) -> str:
@@ -82,12 +93,13 @@ def render_record(record: dict[str, Any]) -> str:
     fields = [f"{k}={_value(v)}" for k, v in extra.items() if v is not None]
     if record.get("correlation_id"):
         fields.append(f"cid={_value(record['correlation_id'])}")
-    line = f"{record.get('level', 'INFO')!s:<5}  {message}"
+    line = f"{escaped(str(record.get('level', 'INFO'))):<5}  {escaped(message)}"
     if fields:
         line += "  " + " ".join(fields)
     trace = record.get("exception")
     if isinstance(trace, str) and trace:
-        line += "\n" + "\n".join(f"    {t}" for t in trace.rstrip().splitlines())
+        # A traceback's own line breaks are kept (indented below the record); what its lines hold is escaped.
+        line += "\n" + "\n".join(f"    {escaped(t)}" for t in trace.rstrip().split("\n"))
     return line
 
 
@@ -125,8 +137,19 @@ class Output:
         if self.json:
             return line
         stamp = datetime.now().strftime("%H:%M:%S.%f")[:12]
-        body = render_record(record) if record is not None and "level" in record else rest
+        body = render_record(record) if record is not None and "level" in record else _plain(rest)
         return f"{stamp}  {source:<{SOURCE_WIDTH}} {body}" if source else f"{stamp}  {body}"
+
+
+def _plain(text: str) -> str:
+    """A line that is no JSON record; its CRs and LFs (a one-record traceback, a notification) break it, and
+    every line after the first is indented, so that no text inside it reads as a record of its own."""
+    first, *more = re.split(r"\r\n?|\n", text.rstrip("\r\n"))
+    return "\n".join([escaped(first), *(_indented(escaped(line)) for line in more)])
+
+
+def _indented(line: str) -> str:
+    return line if line.startswith(" ") else f"    {line}"
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

@@ -111,7 +111,9 @@ def test_a_deleted_users_token_cannot_place_orders(client: TestClient, fake: Fak
     assert fake.world.queue.sent == []
 
 
-@pytest.mark.parametrize(("path", "allowed"), [("/users/ada", "DELETE, GET, PATCH"), ("/users", "GET, POST")])
+@pytest.mark.parametrize(
+    ("path", "allowed"), [("/users/ada", "DELETE, GET, HEAD, PATCH"), ("/users", "GET, HEAD, POST")]
+)
 def test_405_allow_lists_every_method_of_the_path(client: TestClient, path: str, allowed: str) -> None:
     response = client.put(path, json={}, headers=ADA)
     assert response.status_code == 405

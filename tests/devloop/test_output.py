@@ -132,3 +132,34 @@ def test_an_unexpected_error_keeps_its_traceback(error: Exception, capsys: pytes
     err = capsys.readouterr().err
     assert err.startswith(f"[ERROR] {type(error).__name__}")
     assert "Traceback (most recent call last)" in err
+
+
+@pytest.mark.parametrize("control", ["\r", "\n", "\x0b", "\x0c", "\x1b[2J\x1b[31m", "\x85", "\u2028", "\u202e"])
+def test_control_characters_in_a_path_or_a_field_never_reach_the_terminal_raw(control: str) -> None:
+    forged = f"{control}12:00:00.000  ApiFunction  ERROR  FORGED"
+    request = {"level": "INFO", "message": "request", "method": "GET", "path": f"/users/x{forged}", "status": 404}
+    record = {**RECORD, "orderId": f"o-1{forged}", "message": f"order reconciled{forged}"}
+    outcome = bootstrap.error_record({"errorType": "NotFound", "errorMessage": f"order o-1{forged}"}, None)
+    out = Output(io.StringIO(), fmt="text")
+
+    text = printed(out, f"[ApiFunction] {json.dumps(request)}", f"[Fn] {json.dumps(record)}", f"[Fn] {outcome}")
+
+    assert all(ord(ch) >= 0x20 and ch not in "\x7f\x85\u2028\u202e" for ch in text.replace("\n", ""))
+    # Three records, three lines that start with a time; a CR or LF of a message only ever continues its record.
+    records = [line for line in text.split("\n") if line and not line.startswith("    ")]
+    assert len(records) == 3
+    assert not any(line.startswith("12:00:00.000") for line in text.split("\n"))
+
+
+def test_a_traceback_record_prints_as_an_indented_block() -> None:
+    try:
+        raise RuntimeError("bad\nERROR FORGED")
+    except RuntimeError as exc:
+        record = bootstrap.error_record({"errorType": "RuntimeError", "errorMessage": str(exc)}, exc)
+
+    lines = printed(Output(io.StringIO(), fmt="text"), f"[Fn] {record}").splitlines()
+
+    assert "[ERROR] RuntimeError: bad" in lines[0]
+    assert all(line.startswith(" ") for line in lines[1:])  # never at the start, where a record starts
+    assert "    Traceback (most recent call last):" in lines
+    assert "    ERROR FORGED" in lines

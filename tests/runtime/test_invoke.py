@@ -51,7 +51,9 @@ def test_raising_handler_is_reported_like_lambda_and_the_worker_survives(rt: Loc
     assert failed.error["errorType"] == "ValueError"
     assert failed.error["errorMessage"] == "no such user"
     assert any("handlers.py" in frame for frame in failed.error["stackTrace"])
-    assert "[ProbeEcho] [ERROR] ValueError: no such user" in logs
+    # One record, its traceback joined by CRs, as AWS's runtime client writes it.
+    (record,) = [line for line in logs if line.startswith("[ProbeEcho] [ERROR] ValueError: no such user\r")]
+    assert "\rTraceback (most recent call last):\r" in record
     assert after.ok
     assert after.result["calls"] == 2
 

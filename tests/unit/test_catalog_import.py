@@ -100,6 +100,51 @@ def test_an_unterminated_quote_rejects_its_lines_only() -> None:
     ]
 
 
+def _long_record(size: int, multiline: bool) -> bytes:
+    """A record `big,"..."` of exactly `size` bytes, its field holding an escaped quote (and newlines)."""
+    body = bytearray(b'big,"a""b' + b"x" * (size - 10) + b'"')
+    if multiline:
+        body[4000 : len(body) - 2 : 4000] = b"\n" * len(body[4000 : len(body) - 2 : 4000])
+    assert len(body) == size
+    return bytes(body)
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+@pytest.mark.parametrize("size", [MAX_LINE_BYTES, MAX_LINE_BYTES + 1, 10 * MAX_LINE_BYTES])
+def test_an_oversized_quoted_field_rejects_its_record_alone(size: int, multiline: bool) -> None:
+    record = _long_record(size, multiline)
+    data = b"productId,name\n" + record + b'\nok1,A\nok2,"B, c"\n'
+    got = [(r.line, r.fields, r.error) for r in records([data[i : i + 1024] for i in range(0, len(data), 1024)], 0, 0)]
+    after = 2 + record.count(b"\n") + 1
+    assert got[0] == (1, ["productId", "name"], None)
+    assert got[2:] == [(after, ["ok1", "A"], None), (after + 1, ["ok2", "B, c"], None)]
+    line, fields, error = got[1]
+    assert line == 2
+    if size <= MAX_LINE_BYTES and not (multiline and size // 4000 >= 20):
+        assert error is None
+        assert fields is not None
+        assert fields[0] == "big"
+        assert fields[1].startswith('a"b')
+    else:
+        assert fields is None
+        assert error is not None
+        assert "longer than" in error or "more than" in error
+
+
+def test_an_unterminated_field_over_the_limit_is_one_record_to_the_end() -> None:
+    data = b'a,b\nbig,"' + b"x" * (MAX_LINE_BYTES + 5) + b"\nok,1\n"
+    assert [(r.line, r.last, r.error) for r in records([data], 0, 0)] == [
+        (1, 1, None),
+        (2, 3, "unterminated quoted field"),
+    ]
+
+
+def test_a_field_over_the_line_count_is_skipped_to_its_close() -> None:
+    data = b'big,"' + b"l\n" * 30 + b'end"\nok,1\n'
+    got = [(r.line, r.last, r.fields, r.error) for r in records([data], 0, 0)]
+    assert got == [(1, 31, None, "record spans more than 20 lines"), (32, 32, ["ok", "1"], None)]
+
+
 def test_records_resume_at_an_offset_with_line_numbers() -> None:
     assert [(r.line, r.fields) for r in records([b"c,3\n"], 8, 2)] == [(3, ["c", "3"])]
 

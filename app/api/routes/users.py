@@ -56,7 +56,7 @@ class owner_route:
 async def create_user(body: UserCreate, request: Request) -> Response:
     """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
     caller = deps.caller(request)
-    if body.id is None and not re.match(ID_PATTERN, caller.sub):
+    if body.id is None and not re.fullmatch(ID_PATTERN, caller.sub):
         raise ValidationError("the token subject cannot be a user id", [{"field": "id", "message": "give an id"}])
     user = deps.users(request).create_as(caller, body.name, body.email, body.id)
     return reply(UserOut.of(user), 201, {"Location": f"/users/{user.id}", "ETag": etag(user.version)})

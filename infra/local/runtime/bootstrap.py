@@ -151,6 +151,18 @@ def serve(handler_path: str, requests: TextIO, replies: TextIO) -> None:
         replies.flush()
 
 
+def error_record(error: dict[str, Any], exc: BaseException | None) -> str:
+    """One record per error, its lines joined by CR as AWS's runtime client joins them: `[ERROR] Type: message`
+    and the traceback, or `[OUTCOME] Type: message` alone for an expected outcome (`exc` None).
+
+    A message's own line breaks become CRs too, so no text of a message can start a record of its own.
+    """
+    lines = [f"[{'OUTCOME' if exc is None else 'ERROR'}] {error['errorType']}: {error['errorMessage']}"]
+    if exc is not None:
+        lines.append("".join(traceback.format_exception(exc)).rstrip())
+    return "\r".join(lines).replace("\r\n", "\r").replace("\n", "\r")
+
+
 def _invoke(handler: Handler | None, init_error: dict[str, Any] | None, request: dict[str, Any]) -> dict[str, Any]:
     if handler is None:
         return {"error": {**(init_error or {}), "requestId": request["id"]}}
@@ -159,12 +171,8 @@ def _invoke(handler: Handler | None, init_error: dict[str, Any] | None, request:
         result = handler(request["event"], context)
     except Exception as exc:  # noqa: BLE001 - any handler error is reported, as Lambda does
         error = {**error_of(exc), "requestId": request["id"]}
-        if expected(exc):
-            # A business outcome the workflow routes on (out of stock, declined): one line, no traceback.
-            print(f"[OUTCOME] {error['errorType']}: {error['errorMessage']}", file=sys.stderr, flush=True)
-        else:
-            print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr, flush=True)
-            print("".join(traceback.format_exception(exc)).rstrip(), file=sys.stderr, flush=True)
+        # A business outcome the workflow routes on (out of stock, declined): one line, no traceback.
+        print(error_record(error, None if expected(exc) else exc), file=sys.stderr, flush=True)
         return {"error": error}
     try:
         json.dumps(result)

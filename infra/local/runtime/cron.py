@@ -23,7 +23,7 @@ _FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
 
 def rate_seconds(expression: str) -> int | None:
     """The period of a `rate(...)` expression, in seconds; None for anything else."""
-    match = _RATE.match(expression.strip())
+    match = _RATE.fullmatch(expression.strip())
     if not match:
         return None
     return int(match.group(1)) * _UNITS[match.group(2).rstrip("s")]

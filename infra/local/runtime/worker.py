@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import select
@@ -85,6 +86,9 @@ class Worker:
             env={**base_env(), **spec.env, "PYTHONUNBUFFERED": "1"},
             text=True,
         )
+        assert isinstance(self.process.stdout, io.TextIOWrapper)
+        # Only LF ends a line: an error record's traceback is joined by CRs, one record as in AWS (bootstrap.py).
+        self.process.stdout.reconfigure(newline="\n")
         os.close(reply_write)
         self._replies: IO[str] = os.fdopen(reply_read, "r")
         self._logs = threading.Thread(target=self._pump_logs, name=f"logs-{spec.logical_id}", daemon=True)
