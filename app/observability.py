@@ -6,7 +6,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -42,6 +43,24 @@ def get_tracer() -> Any:
     from aws_lambda_powertools import Tracer
 
     return Tracer(patch_modules=("botocore",))
+
+
+@contextmanager
+def untraced() -> Iterator[None]:
+    """Work that is no traffic (the init's priming requests): no X-Ray subsegment for it or its AWS calls."""
+    if get_tracer() is None:
+        yield
+        return
+    from aws_xray_sdk import global_sdk_config  # type: ignore[import-untyped]
+
+    # Disabled, the SDK hands out dummy subsegments: nothing is recorded or sent, and no "missing segment"
+    # warning is logged for the calls made before any invocation exists.
+    was = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(False)
+    try:
+        yield
+    finally:
+        global_sdk_config.set_sdk_enabled(was)
 
 
 def traced(handler: Handler) -> Handler:

@@ -16,6 +16,9 @@ from app.api.problems import problem, unexpected
 from app.observability import get_tracer, logger, request_record
 
 CORRELATION_HEADER = "x-correlation-id"
+# A key of the event the init's priming requests carry (app/lambda_handler.py), which API Gateway never sends:
+# such a request is no traffic, so it is neither traced nor counted in the metrics the alarms read.
+PRIMING_MARK = "orderServicePriming"
 _CORRELATION_HEADER = CORRELATION_HEADER.encode()
 # The statuses whose Location names what the request created; no other reply's is logged.
 _CREATED = frozenset({201, 202})
@@ -123,6 +126,7 @@ class RequestContextMiddleware:
 
         rejection = self._reject(scope, headers)
         safe = scope["method"] in _SAFE_METHODS
+        priming = (scope.get("aws.event") or {}).get(PRIMING_MARK) is True
         try:
             if rejection is None and "content-length" not in headers and not safe:
                 # Chunked (or unsized) body: read it whole, bounded, before anything runs, because an endpoint
@@ -136,7 +140,7 @@ class RequestContextMiddleware:
                 guarded = receive if safe else self._limited(receive, too_large)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
-            elif self.tracer is None:
+            elif self.tracer is None or priming:
                 await self.app(scope, guarded, send_wrapper)
             else:
                 await self._traced(scope, state, self.app(scope, guarded, send_wrapper))
@@ -144,9 +148,9 @@ class RequestContextMiddleware:
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
         finally:
-            self._record(
-                {**scope, "method": method}, state["status"], time.perf_counter() - started, state.get("location"), cid
-            )
+            if not priming:
+                seconds = time.perf_counter() - started
+                self._record(scope, method, state["status"], seconds, state.get("location"), cid)
 
     async def _traced(self, scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
         """Run the app inside an X-Ray subsegment named after the route that answered."""
@@ -205,10 +209,10 @@ class RequestContextMiddleware:
 
         return wrapped
 
-    def _record(self, scope: Scope, status: int, seconds: float, location: bytes | None, cid: str) -> None:
+    def _record(self, scope: Scope, method: str, status: int, seconds: float, location: bytes | None, cid: str) -> None:
         route = scope.get("route")
         fields: dict[str, Any] = {
-            "method": scope["method"],
+            "method": method,
             "route": getattr(route, "path", "unmatched"),
             "path": str(scope.get("path", ""))[:_LOGGED_PATH],
             "status": status,

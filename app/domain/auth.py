@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.users import same_email
+
 ADMIN = "admin"
 USER = "user"
 
@@ -57,7 +59,7 @@ class Principal:
         """
         if self.is_admin:
             return
-        if not (self.email_verified and self.email and self.email.strip().lower() == email.strip().lower()):
+        if not (self.email_verified and same_email(self.email, email)):
             raise Forbidden("you may only use the email address your token vouches for (its verified email claim)")
 
     def require_owner_or_admin(self, owner_id: str) -> None:

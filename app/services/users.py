@@ -7,7 +7,7 @@ import uuid
 from app.domain.auth import Forbidden, Principal
 from app.domain.errors import NotFound, PreconditionFailed, ValidationError
 from app.domain.events import UserCreated
-from app.domain.users import User, normalise_email, normalise_name
+from app.domain.users import User, normalise_email, normalise_name, same_email
 from app.services.cursor import CursorCodec
 from app.services.ports.common import Clock, Message, Page, Publisher
 from app.services.ports.users import UserRepository
@@ -72,7 +72,7 @@ class UserService:
         user = self.repo.get_by_email(normalise_email(email))
         if user is not None and user.id == caller.sub:
             return user
-        if user is None and (caller.email or "").strip().lower() == normalise_email(email):
+        if user is None and same_email(caller.email, email):
             raise NotFound("you have no profile yet")
         raise Forbidden("you may look up only your own email")
 

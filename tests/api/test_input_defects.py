@@ -63,3 +63,39 @@ def test_an_unknown_path_is_404_before_415(client: TestClient, path: str) -> Non
 def test_a_known_path_with_a_wrong_body_type_is_still_415(client: TestClient) -> None:
     reply = client.post("/users", content=b"a=1", headers={"content-type": "text/plain", **as_admin()})
     assert reply.status_code == 415
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "\uff43ase@example.com",  # a fullwidth c
+        "\u0441ase@example.com",  # a Cyrillic es
+        "case@\uff45xample.com",  # a fullwidth e in the domain
+        "case@b\u00fccher.de",  # an international domain, accepted only in its xn-- form
+    ],
+)
+def test_a_look_alike_email_is_no_second_account(client: TestClient, fake: FakeContainer, look_alike: str) -> None:
+    assert client.post("/users", json={"id": "c1", "name": "Case", "email": "case@example.com"}, headers=as_admin())
+    reply = client.post("/users", json={"id": "c2", "name": "Case", "email": look_alike}, headers=as_admin())
+    assert reply.status_code == 422
+    assert reply.headers["content-type"] == PROBLEM
+    assert reply.json()["errors"][0]["field"] == "email"
+    assert fake.repo.get("c2") is None
+
+
+def test_an_email_is_claimed_and_compared_in_one_form(client: TestClient) -> None:
+    caller = bearer(hs256("case", "user", "Case@Example.COM"))
+    created = client.post("/users", json={"name": "Case", "email": "CASE@example.com"}, headers=caller)
+    assert created.status_code == 201
+    assert created.json()["email"] == "case@example.com"
+    found = client.get("/users", params={"email": "case@EXAMPLE.com"}, headers=caller)
+    assert found.status_code == 200
+    assert [u["id"] for u in found.json()["items"]] == ["case"]
+    taken = client.post("/users", json={"id": "x", "name": "X", "email": "Case@example.com"}, headers=as_admin())
+    assert taken.status_code == 409
+
+
+def test_the_schema_states_the_email_rule_the_api_enforces(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["UserCreate"]["properties"]["email"]
+    assert schema["pattern"].startswith("^")
+    assert schema["maxLength"] == 254

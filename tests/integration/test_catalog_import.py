@@ -16,6 +16,7 @@ from tests.support.import_helpers import (
     csv_file,
     event_for,
     put_object,
+    ran,
     start,
     upload,
     worker,
@@ -104,7 +105,7 @@ def test_checkpoint_and_continue_when_time_runs_short(
         if not events:
             break
         for event in events:
-            outcomes += [r["outcome"] for r in handler(event, Clock(start_ms=1500, step_ms=1000))]
+            outcomes += [r["outcome"] for r in ran(handler(event, Clock(start_ms=1500, step_ms=1000)))]
     assert outcomes == ["continued", "completed"]
     report = status(client, auth, import_id)
     assert (report["status"], report["rowsRead"], report["rowsImported"]) == ("COMPLETED", 25, 25)
@@ -122,7 +123,7 @@ def test_a_redelivered_event_resumes_at_the_checkpoint(
     # S3 delivers the event a second time before the continuation runs: it finishes the import...
     assert handler(event_for(stack, import_id), Clock())[0]["outcome"] == "completed"
     # ...and the continuation, arriving late, finds nothing left to do.
-    assert [handler(e, Clock())[0]["outcome"] for e in continuations(stack)] == ["duplicate"]
+    assert [ran(handler(e, Clock()))[0]["outcome"] for e in continuations(stack)] == ["duplicate"]
     assert {product(client, auth, f"p{i}")["available"] for i in range(15)} == {3}
 
 
@@ -279,7 +280,7 @@ def test_a_file_replaced_during_the_import_fails_it(
     put_object(stack, import_id, csv_file(15, prefix="q"))
     # The new object's own event is not this import's: it is bound to the first ETag.
     assert handler(event_for(stack, import_id), Clock())[0]["outcome"] == "other-object"
-    assert [handler(e, Clock())[0]["outcome"] for e in continuations(stack)] == ["failed"]
+    assert [ran(handler(e, Clock()))[0]["outcome"] for e in continuations(stack)] == ["failed"]
     assert status(client, auth, import_id)["reason"] == "the file was replaced during the import"
     assert (
         aws(stack, "dynamodb")

@@ -106,11 +106,20 @@ def test_an_unexpected_error_fails_the_import_with_a_reason(
     )
 
 
-def test_a_malformed_continuation_message_is_a_clean_failure(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_malformed_continuation_message_is_one_line_and_redelivered(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     handler = worker(stack, monkeypatch)
     event = payloads.sqs_event("{not json", queue=stack.name("ImportContinueQueue"))
-    with pytest.raises(ValueError, match="malformed continuation message"):
-        handler(event, Clock())
+    caplog.clear()
+    reply = handler(event, Clock())
+    # Reported, not raised: SQS redelivers it and then parks it in ImportDeadLetterQueue.
+    assert reply["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    assert reply["imports"] == []
+    (record,) = caplog.records  # one line, and no traceback in it
+    assert record.getMessage() == "record failed"
+    assert record.exc_info is None
+    assert record.__dict__["error"] == "MalformedContinuation"
 
 
 CELL = st.one_of(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import random
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -58,6 +59,7 @@ def fresh_import(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     # Left in place, the new module (its caches built under this test's settings) answered for the old one:
     # a later test in the same process that cleared the old module's caches still met the new one's.
     package, _, child = name.rpartition(".")
+    importlib.import_module(package)  # run alone, a test may be the first to import the package
     monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(sys.modules[package], child, getattr(sys.modules[package], child, None), raising=False)
     return importlib.import_module(name)
@@ -94,6 +96,39 @@ def test_an_eager_init_builds_reads_secrets_and_primes_a_request(
     # The priming request went through FastAPI and the DynamoDB adapter: no such user, 404.
     assert module.prime(module._asgi) == 404
     assert len(restore_hooks) == 1
+
+
+class RecordingTracer:
+    """A tracer whose subsegments are only counted (the middleware opens one per traced request)."""
+
+    def __init__(self) -> None:
+        self.provider = self
+        self.opened: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def in_subsegment_async(self, name: str) -> AsyncIterator[Any]:
+        self.opened.append(name)
+        yield types.SimpleNamespace(put_annotation=lambda *_: None)
+
+
+def test_priming_requests_reach_no_metric_and_no_trace(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tracer = RecordingTracer()
+    monkeypatch.setattr("app.api.middleware.get_tracer", lambda: tracer)
+    capsys.readouterr()
+    module = load_api(monkeypatch, "snap-start")
+    assert module.prime(module._asgi) == 404
+    printed = capsys.readouterr().out
+    # Each 404 used to write an EMF record counting UserRequestError: 3 false errors per published version.
+    assert '"_aws"' not in printed
+    assert "UserRequestError" not in printed
+    assert tracer.opened == []
+    # The same request without the mark is traffic: traced and counted.
+    event = {**module.priming_event(), module.PRIMING_MARK: False}
+    assert module._asgi(event, None)["statusCode"] == 404
+    assert len(tracer.opened) == 1
+    assert "UserRequestError" in capsys.readouterr().out
 
 
 def test_after_a_restore_secrets_are_read_again_and_random_is_reseeded(

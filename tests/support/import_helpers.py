@@ -60,9 +60,7 @@ def event_for(stack: Stack, import_id: str) -> dict[str, Any]:
     return payloads.s3_object_created(bucket, key, head["ETag"].strip('"'), int(head["ContentLength"]))
 
 
-def worker(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, **env: str
-) -> Callable[[dict[str, Any], Any], list[dict[str, Any]]]:
+def worker(stack: Stack, monkeypatch: pytest.MonkeyPatch, **env: str) -> Callable[[dict[str, Any], Any], Any]:
     """workers.catalog_import.handler with CatalogImportFunction's environment and identity (plus `env`)."""
     saved = dict(function_env(stack, "ApiFunction"))
     for key, value in {**function_env(stack, FUNCTION), **env}.items():
@@ -77,6 +75,14 @@ def worker(
     get_settings.cache_clear()
     monkeypatch.setattr(workers.catalog_import, "services", lambda: container)
     return workers.catalog_import.handler
+
+
+def ran(reply: Any) -> list[dict[str, Any]]:
+    """What each import in a reply did: an S3 event's list, or a continuation batch's imports (none failed)."""
+    if isinstance(reply, list):
+        return reply
+    assert reply["batchItemFailures"] == []
+    return list(reply["imports"])
 
 
 def continuations(stack: Stack) -> Iterator[dict[str, Any]]:

@@ -16,7 +16,8 @@ from app.services.csv_records import MAX_LINE_BYTES, records
 from app.services.ports.imports import Chunk, ImportSuperseded
 from infra.local import payloads
 from infra.local.runtime.events import s3_event
-from workers.catalog_import import object_refs
+from workers.catalog_import import continuation, object_refs
+from workers.sqs_batch import QueueMessage
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -260,4 +261,7 @@ def test_the_worker_reads_s3_records_and_continuations_and_skips_other_events() 
     removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
     continued = payloads.sqs_event({"importId": "i", "bucket": "b", "key": "imports/c.csv", "eTag": "e3", "size": 7})
     refs = object_refs({"Records": created["Records"] + removed["Records"] + continued["Records"]})
-    assert [(r.key, r.etag, r.size) for r in refs] == [("imports/a b.csv", "e1", 5), ("imports/c.csv", "e3", 7)]
+    assert [(r.key, r.etag, r.size) for r in refs] == [("imports/a b.csv", "e1", 5)]
+    (record,) = continued["Records"]
+    ref = continuation(QueueMessage(record["messageId"], record["body"]))
+    assert (ref.bucket, ref.key, ref.etag, ref.size) == ("b", "imports/c.csv", "e3", 7)

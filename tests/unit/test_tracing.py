@@ -102,3 +102,20 @@ def test_with_tracing_off_nothing_of_x_ray_is_loaded() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk')))\n"
     )
     assert run(code, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}).stdout.strip() == "[]"
+
+
+def test_the_inits_priming_requests_send_no_trace_and_log_no_x_ray_warning(
+    daemon: socket.socket, tmp_path: Path
+) -> None:
+    code = (
+        "import app.lambda_handler as h\n"
+        "from app.observability import untraced\n"
+        "with untraced():\n    reply = h._asgi(h.priming_event(), None)\n"
+        "print(reply['statusCode'])\n"
+    )
+    env = {k: v for k, v in in_lambda(daemon, tmp_path).items() if k != "_X_AMZN_TRACE_ID"}  # no invocation yet
+    done = run(code, {**env, "TRUST_GATEWAY_AUTHORIZER": "true"})
+    assert done.stdout.strip().endswith("503")  # it ran, through DynamoDB, which is unreachable here
+    assert '"_aws"' not in done.stdout
+    assert received(daemon) == []
+    assert "segment" not in done.stderr.lower()

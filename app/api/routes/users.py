@@ -11,13 +11,12 @@ from types import TracebackType
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import EmailStr
 
 from app.api import deps
 from app.api.deps import IfMatch, etag
 from app.api.problems import error_replies
 from app.api.replies import reply
-from app.api.schemas.common import ID_PATTERN, Cursor, Limit
+from app.api.schemas.common import ID_PATTERN, Cursor, Email, Limit
 from app.api.schemas.users import UserCreate, UserList, UserOut, UserPatch
 from app.domain.auth import Principal, Unauthenticated
 from app.domain.errors import NotFound, ValidationError
@@ -65,7 +64,7 @@ async def create_user(body: UserCreate, request: Request) -> Response:
 @router.get("", response_model=UserList)
 async def list_users(
     request: Request,
-    email: Annotated[EmailStr | None, Query(description="Look up by email (users: only their own)")] = None,
+    email: Annotated[Email | None, Query(description="Look up by email (users: only their own)")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Response:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 from app.domain.errors import ValidationError
 from app.domain.text import trimmed
+from app.domain.users import EMAIL_MAX, EMAIL_PATTERN, normalise_email
 from app.services.ports.common import PAGE_LIMIT
 
 
@@ -23,6 +24,20 @@ def name_rule(maximum: int) -> AfterValidator:
 
     return AfterValidator(check)
 
+
+def _email(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except ValidationError as exc:
+        raise ValueError(exc.errors[0]["message"] if exc.errors else exc.detail) from None
+
+
+# The domain's one email rule: the schema states its pattern, so a client knows what is accepted before asking.
+Email = Annotated[
+    str,
+    StringConstraints(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN),
+    AfterValidator(_email),
+]
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.schemas.common import ID_PATTERN, name_rule
+from app.api.schemas.common import ID_PATTERN, Email, name_rule
 from app.domain.users import NAME_MAX, User
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)]
@@ -19,7 +19,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(None, pattern=ID_PATTERN, description="Defaults to the caller's `sub`; admins may set any")
     name: Name
-    email: EmailStr
+    email: Email
 
 
 class UserPatch(BaseModel):
@@ -27,7 +27,7 @@ class UserPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: Name | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
 
 
 class UserOut(BaseModel):
