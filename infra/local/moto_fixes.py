@@ -13,7 +13,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from infra.local import moto_speedups, moto_transactions, table_writes, task_handoff
+from infra.local import moto_speedups, moto_transactions, table_writes, task_handoff, transaction_tokens
 
 
 def _send_task_failure(self: Any) -> ActionResult:
@@ -49,6 +49,7 @@ def apply() -> None:
     setattr(StepFunctionResponse, "send_task_failure", _send_task_failure)  # noqa: B010 - mypy forbids assigning a method
     setattr(StateTaskServiceCallback, "_eval_execution", _eval_execution_with_fresh_token)  # noqa: B010
     moto_transactions.apply()
+    transaction_tokens.apply()
     moto_speedups.apply()
     task_handoff.apply()
     table_writes.apply()

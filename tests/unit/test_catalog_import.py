@@ -174,9 +174,11 @@ class StubDynamo:
     def __init__(self, *errors: ClientError) -> None:
         self.errors = list(errors)
         self.requests: list[list[dict[str, Any]]] = []
+        self.tokens: list[str] = []
 
-    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
+    def transact_write_items(self, TransactItems: list[dict[str, Any]], ClientRequestToken: str) -> None:
         self.requests.append(TransactItems)
+        self.tokens.append(ClientRequestToken)
         if self.errors:
             raise self.errors.pop(0)
 
@@ -202,6 +204,8 @@ def test_a_conflicting_chunk_is_retried_with_backoff() -> None:
     repo.commit("i1", "e", ImportProgress(), _chunk(1), T0)
     assert len(stub.requests) == 3
     assert sleeps == [0.05, 0.1]
+    # A cancelled transaction wrote nothing: its retry is a new request, under a new token.
+    assert len(set(stub.tokens)) == 3
 
 
 def test_a_moved_checkpoint_means_another_invocation_owns_the_import() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes
+from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import ServiceUnavailable
 from app.services.ports.events import DailyAggregate, Sale
@@ -50,7 +51,7 @@ class DynamoAnalytics:
         adds = [self._sales(sale.day, sale.currency, sale.revenue)]
         adds += [self._add(sale.day, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
         try:
-            self.client.transact_write_items(TransactItems=[marker, *adds])
+            writes.transact(self.client, [marker, *adds])
         except ClientError as exc:
             codes = cancellation_codes(exc)
             if codes[:1] == [CONDITION_FAILED]:

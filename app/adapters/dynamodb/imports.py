@@ -25,7 +25,7 @@ from app.adapters.aws_errors import (
     is_condition_failed,
     is_transient,
 )
-from app.adapters.dynamodb import product_items
+from app.adapters.dynamodb import product_items, writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.catalog_import import CatalogImport, ImportProgress, ImportRow, ImportStatus, RowError
 from app.domain.errors import ServiceUnavailable
@@ -92,9 +92,13 @@ class DynamoImportRepository:
         }
         if record.declared_bytes is not None:
             item["declaredBytes"] = record.declared_bytes
-        self.client.put_item(
-            TableName=self.table, Item=to_item(item), ConditionExpression="attribute_not_exists(importId)"
-        )
+        token = writes.new_token()
+        put = {
+            "TableName": self.table,
+            "Item": to_item({**item, writes.WRITE_ID: token}),
+            "ConditionExpression": "attribute_not_exists(importId)",
+        }
+        writes.conditional(self.client.put_item, put, token)
 
     def get(self, import_id: str) -> CatalogImport | None:
         """The import, read consistently."""
@@ -154,15 +158,17 @@ class DynamoImportRepository:
         )
 
     def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        token = writes.new_token()
+        args = {
+            "TableName": self.table,
+            "Key": to_item({"importId": import_id}),
+            "UpdateExpression": writes.with_token(update),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": to_item({**values, writes.WRITE_ID_VALUE: token}),
+        }
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=to_item({"importId": import_id}),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_item(values),
-            )
+            writes.conditional(self.client.update_item, args, token)
         except ClientError as exc:
             if is_condition_failed(exc):
                 return False
@@ -176,7 +182,7 @@ class DynamoImportRepository:
             items = [self._product(row, row.product_id in existing, now) for row in chunk.rows]
             items.append(self._checkpoint(import_id, etag, before, chunk, now))
             try:
-                self.client.transact_write_items(TransactItems=items)
+                writes.transact(self.client, items)
                 return
             except ClientError as exc:
                 if error_code(exc) != TRANSACTION_CANCELLED:

@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes
-from app.adapters.dynamodb import product_items
+from app.adapters.dynamodb import product_items, writes
 from app.adapters.dynamodb.items import to_item
 from app.adapters.dynamodb.orders import DynamoOrderRepository
 from app.domain.errors import (
@@ -118,7 +118,7 @@ class DynamoInventory:
             if item["Update"].get("ExpressionAttributeNames") is None:
                 item["Update"].pop("ExpressionAttributeNames", None)
         try:
-            self.client.transact_write_items(TransactItems=items)
+            writes.transact(self.client, items)
         except ClientError as exc:
             codes = cancellation_codes(exc)
             if not codes:

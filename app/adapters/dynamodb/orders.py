@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_condition_failed
+from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled
 from app.domain.orders import (
@@ -78,10 +79,12 @@ class DynamoOrderRepository:
 
     def add(self, order: Order, claim: IdempotencyClaim | None) -> None:
         """Put the order; with a claim, put both in one transaction so neither exists alone."""
-        put = {"TableName": self.table, "Item": to_item(order_values(order))}
+        token = writes.new_token()
+        put = {"TableName": self.table, "Item": {**to_item(order_values(order)), writes.WRITE_ID: {"S": token}}}
         put["ConditionExpression"] = "attribute_not_exists(orderId)"
         if claim is None:
-            self.client.put_item(**put)
+            # A retry of a put whose answer was lost finds its own order: that is the success it hid.
+            writes.conditional(self.client.put_item, put, token)
             return
         now = math.floor(order.created_at.timestamp())
         claim_put = {
@@ -99,7 +102,7 @@ class DynamoOrderRepository:
             "ExpressionAttributeValues": to_item({":now": now}),
         }
         try:
-            self.client.transact_write_items(TransactItems=[{"Put": put}, {"Put": claim_put}])
+            writes.transact(self.client, [{"Put": put}, {"Put": claim_put}])
         except ClientError as exc:
             if cancellation_codes(exc)[1:2] != [CONDITION_FAILED]:
                 raise
@@ -198,17 +201,18 @@ class DynamoOrderRepository:
 
     def _update(self, order_id: str, update: str, condition: str, values: dict[str, Any]) -> Order:
         names = {"#s": "status"} if "#s" in update + condition else {}
+        token = writes.new_token()
         args: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_item({"orderId": order_id}),
-            "UpdateExpression": update,
+            "UpdateExpression": writes.with_token(update),
             "ConditionExpression": condition,
-            "ExpressionAttributeValues": to_item(values),
+            "ExpressionAttributeValues": to_item({**values, writes.WRITE_ID_VALUE: token}),
             "ReturnValues": "ALL_NEW",
         }
         if names:
             args["ExpressionAttributeNames"] = names
-        return to_order(self.client.update_item(**args)["Attributes"])
+        return to_order(writes.conditional(self.client.update_item, args, token)["Attributes"])
 
     def _must(self, order_id: str) -> Order:
         order = self.get(order_id)

@@ -2,7 +2,9 @@
 
 Ledger items are keyed by (orderId, entry) with entry CHARGE, REFUND or ATTEMPTS; the CHARGE
 and REFUND puts are conditional on not existing, so an order is charged and refunded at most once.
-A real provider goes behind the same port, passing the order id as its idempotency key.
+The order id is the idempotency key every call carries: a real provider goes behind the same port and
+passes it on. Each call is one attempt, counted once under its own id even when the SDK retries the
+counter's write after a lost answer (app/adapters/dynamodb/writes.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import is_condition_failed
+from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.money import Money
 from app.domain.payments import check_charge
@@ -36,15 +39,23 @@ class SimulatedPaymentGateway:
         """Charge once per order; a re-run finds the CHARGE entry and returns."""
         if self._entry(order_id, CHARGE) is not None:
             return
-        attempts = self.client.update_item(
-            TableName=self.table,
-            Key=to_item({"orderId": order_id, "entry": ATTEMPTS}),
-            UpdateExpression="ADD attempts :one",
-            ExpressionAttributeValues=to_item({":one": 1}),
-            ReturnValues="UPDATED_NEW",
-        )["Attributes"]
-        check_charge(amount, token, self.limit, int(from_item(attempts)["attempts"]))
+        check_charge(amount, token, self.limit, self._count_attempt(order_id))
         self._record(order_id, CHARGE, amount, self.clock())
+
+    def _count_attempt(self, order_id: str) -> int:
+        """Count this call as one attempt (once, however often the SDK sends it); the attempts so far."""
+        attempt = writes.new_token()
+        args = {
+            "TableName": self.table,
+            "Key": to_item({"orderId": order_id, "entry": ATTEMPTS}),
+            "UpdateExpression": writes.with_token("ADD attempts :one, attemptIds :ids"),
+            "ConditionExpression": "NOT contains(attemptIds, :id)",
+            "ExpressionAttributeValues": to_item(
+                {":one": 1, ":ids": {attempt}, ":id": attempt, writes.WRITE_ID_VALUE: attempt}
+            ),
+            "ReturnValues": "ALL_NEW",
+        }
+        return int(from_item(writes.conditional(self.client.update_item, args, attempt)["Attributes"])["attempts"])
 
     def refund(self, order_id: str) -> bool:
         """Refund the charge once; False when there is no charge or it was already refunded."""
@@ -60,20 +71,16 @@ class SimulatedPaymentGateway:
         return from_item(item) if item else None
 
     def _record(self, order_id: str, entry: str, amount: Money, now: datetime) -> bool:
+        """Put the entry once; False when it was there before this call (not when this call's retry finds it)."""
+        token = writes.new_token()
+        values = {"orderId": order_id, "entry": entry, "amount": amount.amount, "currency": amount.currency}
+        put = {
+            "TableName": self.table,
+            "Item": to_item({**values, "at": now.isoformat(), writes.WRITE_ID: token}),
+            "ConditionExpression": "attribute_not_exists(orderId)",
+        }
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=to_item(
-                    {
-                        "orderId": order_id,
-                        "entry": entry,
-                        "amount": amount.amount,
-                        "currency": amount.currency,
-                        "at": now.isoformat(),
-                    }
-                ),
-                ConditionExpression="attribute_not_exists(orderId)",
-            )
+            writes.conditional(self.client.put_item, put, token)
         except ClientError as exc:
             if is_condition_failed(exc):
                 return False

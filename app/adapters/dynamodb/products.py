@@ -12,8 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from app.adapters.aws_errors import is_condition_failed
+from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_condition_failed
 from app.adapters.dynamodb import product_items as layout
+from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import NotFound
 from app.domain.money import Money
@@ -43,21 +44,29 @@ class DynamoProductRepository:
         return layout.to_product(result["Attributes"])
 
     def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
-        """ADD to available and added in one atomic update."""
+        """ADD to available and added in one atomic update, then read the product as it stands.
+
+        A one-item transaction rather than an UpdateItem: an ADD whose answer is lost is applied again by
+        the SDK's retry, and only a transaction's ClientRequestToken makes that retry write nothing (a
+        restock is an admin's or an import's, rare enough for the second write unit and the read).
+        """
+        update = {
+            "TableName": self.table,
+            "Key": layout.key(product_id),
+            "UpdateExpression": layout.RESTOCK,
+            "ConditionExpression": layout.EXISTS,
+            "ExpressionAttributeValues": to_item({":q": quantity, ":now": now.isoformat()}),
+        }
         try:
-            result = self.client.update_item(
-                TableName=self.table,
-                Key=layout.key(product_id),
-                UpdateExpression=layout.RESTOCK,
-                ConditionExpression=layout.EXISTS,
-                ExpressionAttributeValues=to_item({":q": quantity, ":now": now.isoformat()}),
-                ReturnValues="ALL_NEW",
-            )
+            writes.transact(self.client, [{"Update": update}])
         except ClientError as exc:
-            if is_condition_failed(exc):
+            if cancellation_codes(exc)[:1] == [CONDITION_FAILED]:
                 raise NotFound(f"product {product_id} not found") from exc
             raise
-        return layout.to_product(result["Attributes"])
+        product = self.get(product_id)
+        if product is None:  # deleted since: products are never deleted, but say so rather than guess
+            raise NotFound(f"product {product_id} not found")
+        return product
 
     def get(self, product_id: str) -> Product | None:
         """The product, read consistently."""
@@ -114,15 +123,18 @@ class DynamoStockWatch:
         if move == "clear":
             self._clear(key, layout.BACK_ABOVE, {":t": threshold})
             return None
+        token = writes.new_token()
+        args = {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": writes.with_token(layout.FLAG_LOW[0]),
+            "ConditionExpression": layout.FLAG_LOW[1],
+            "ExpressionAttributeValues": to_item({":yes": True, ":t": threshold, writes.WRITE_ID_VALUE: token}),
+            "ReturnValues": "ALL_NEW",
+        }
         try:
-            result = self.client.update_item(
-                TableName=self.table,
-                Key=key,
-                UpdateExpression=layout.FLAG_LOW[0],
-                ConditionExpression=layout.FLAG_LOW[1],
-                ExpressionAttributeValues=to_item({":yes": True, ":t": threshold}),
-                ReturnValues="ALL_NEW",
-            )
+            # A lost answer must not hide the dip: the retry finds the flag this call set, and announces it.
+            result = writes.conditional(self.client.update_item, args, token)
             return int(from_item(result["Attributes"])["available"])
         except ClientError as exc:
             if not is_condition_failed(exc):

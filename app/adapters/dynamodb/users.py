@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, error_code
+from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import EmailAlreadyExists, NotFound, PreconditionFailed
 from app.domain.users import User
@@ -64,11 +65,12 @@ class DynamoUserRepository:
     def add(self, user: User) -> None:
         """Store the user and claim its email atomically."""
         try:
-            self.client.transact_write_items(
-                TransactItems=[
+            writes.transact(
+                self.client,
+                [
                     {"Put": self._put(_to_values(user), "attribute_not_exists(id)")},
                     {"Put": self._put(self._claim(user), "attribute_not_exists(id)")},
-                ]
+                ],
             )
         except ClientError as exc:
             codes = cancellation_codes(exc)
@@ -137,7 +139,7 @@ class DynamoUserRepository:
 
     def _transact(self, items: list[dict[str, Any]], user_id: str) -> None:
         try:
-            self.client.transact_write_items(TransactItems=items)
+            writes.transact(self.client, items)
         except ClientError as exc:
             codes = cancellation_codes(exc)
             if codes[:1] == [CONDITION_FAILED]:
