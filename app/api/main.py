@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
-from app.api import deps, problems
+from app.api import deps, openapi, problems
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import analytics, health, imports, orders, products, users
 from app.bootstrap import Container
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     problems.install(app, deps.caller, deps.PUBLIC_OPERATIONS)
     # The import size limit is a deployment setting: the document states the one this deployment enforces.
     limits = {"ImportCreate.contentLength": {"maximum": settings.import_max_bytes}}
-    problems.document(app, limits, (deps.BEARER_SCHEME, deps.PUBLIC_OPERATIONS))
+    openapi.document(app, limits, (deps.BEARER_SCHEME, deps.PUBLIC_OPERATIONS))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     if not settings.cors_origins:
         return app  # behind API Gateway, the HTTP API's CorsConfiguration answers CORS (and overrides ours)

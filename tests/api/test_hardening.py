@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -72,7 +73,7 @@ def test_a_small_chunked_body_is_read_as_usual(client: TestClient, ada: str) -> 
 
 
 @pytest.mark.parametrize(
-    "name", ["A\x00B", "line\r\nbreak", "\x1b[31mred", "\u200b", "\u200b\u200c", " \u2060 ", "\ud7ff\ue000"]
+    "name", ["A\x00B", "line\r\nbreak", "\x1b[31mred", "\u200b", "\u200b\u200c", " \u2060 ", "\u0085x", "\u00ad"]
 )
 def test_names_with_control_or_only_invisible_characters_are_422(client: TestClient, name: str) -> None:
     for path, body, headers in [
@@ -118,3 +119,13 @@ def test_405_allow_lists_every_method_of_the_path(client: TestClient, path: str,
     response = client.put(path, json={}, headers=ADA)
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(
+    "name", ["Ada", "A\x00B", "\u200b", "\u00ad", "x\u0085", "\ud7ff\ue000", "\U00101e66", "\U0001f469\u200d\U0001f4bb"]
+)
+def test_the_published_name_pattern_is_the_rule_both_ways(client: TestClient, name: str) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ProductPut"]["properties"]["name"]
+    published = re.fullmatch(schema["pattern"], name) is not None
+    reply = client.put("/products/mug", json={"name": name, "price": 100}, headers=as_admin())
+    assert (reply.status_code == 200) is published, (name, reply.status_code)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import deps
-from app.api.problems import error_replies
+from app.api.openapi import error_replies
 from app.api.replies import reply
 from app.api.schemas.analytics import DailyOut, DayOut
 from app.domain.analytics import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response, status
 
 from app.api import deps
-from app.api.problems import error_replies
+from app.api.openapi import error_replies
 from app.api.replies import reply
 from app.api.schemas.imports import ImportCreate, ImportOut, ImportTicket
 from app.domain.catalog_import import HEADER

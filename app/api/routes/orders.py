@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from app.api import deps
 from app.api.deps import IdempotencyKey
-from app.api.problems import error_replies
+from app.api.openapi import error_replies, replies_with
 from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Limit
 from app.api.schemas.orders import OrderCreate, OrderList, OrderOut
@@ -27,10 +27,13 @@ OrderId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$", description="Orde
     status_code=202,
     response_model=OrderOut,
     response_model_by_alias=True,
-    responses=error_replies(
-        r403="The token's user has no profile (deleted, or never created with POST /users)",
-        r422="Unknown products, products of more than one currency, or a reused Idempotency-Key",
-    ),
+    responses={
+        **replies_with(202, "Location", "Idempotent-Replayed"),
+        **error_replies(
+            r403="The token's user has no profile (deleted, or never created with POST /users)",
+            r422="Unknown products, products of more than one currency, or a reused Idempotency-Key",
+        ),
+    },
 )
 async def place_order(body: OrderCreate, request: Request, key: IdempotencyKey = None) -> Response:
     """Accept an order (PENDING) for asynchronous processing; the same Idempotency-Key replays the original."""
@@ -54,7 +57,12 @@ async def get_order(order_id: OrderId, request: Request) -> Response:
     return reply(OrderOut.of(deps.orders(request).get(order_id, caller)))
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut, response_model_by_alias=True)
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderOut,
+    response_model_by_alias=True,
+    responses=error_replies(r404="No such order", r409="The order is paid or already final: it cannot be cancelled"),
+)
 async def cancel_order(order_id: OrderId, request: Request) -> Response:
     """Cancel an order that has not been paid; 409 otherwise."""
     caller = deps.caller(request)

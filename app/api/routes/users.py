@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import deps
 from app.api.deps import IfMatch, etag
-from app.api.problems import error_replies
+from app.api.openapi import error_replies, replies_with
 from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Email, Limit
 from app.api.schemas.users import UserCreate, UserList, UserOut, UserPatch
@@ -47,10 +47,13 @@ class owner_route:
     status_code=201,
     response_model=UserOut,
     response_model_by_alias=True,
-    responses=error_replies(
-        r403="Another user's id, or an email the token does not vouch for (its verified `email` claim)",
-        r409="This id or email is taken",
-    ),
+    responses={
+        **replies_with(201, "Location", "ETag"),
+        **error_replies(
+            r403="Another user's id, or an email the token does not vouch for (its verified `email` claim)",
+            r409="This id or email is taken",
+        ),
+    },
 )
 async def create_user(body: UserCreate, request: Request) -> Response:
     """Register the caller's profile (id = token sub); admins may give any id. 409 if the email is taken."""
@@ -77,7 +80,7 @@ async def list_users(
     return reply(UserList(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_key))
 
 
-@router.get("/{user_id}", response_model=UserOut)
+@router.get("/{user_id}", response_model=UserOut, responses=replies_with(200, "ETag"))
 async def get_user(user_id: UserId, request: Request) -> Response:
     """One user: the owner or an admin."""
     with owner_route(deps.caller(request), user_id):
@@ -88,20 +91,21 @@ async def get_user(user_id: UserId, request: Request) -> Response:
 @router.patch(
     "/{user_id}",
     response_model=UserOut,
-    responses=error_replies(
-        r403="Not the owner, or an email the token does not vouch for",
-        r404="No such user",
-        r409="The email is taken",
-        r412="If-Match names another version, or is not an ETag of this API",
-    ),
+    responses={
+        **replies_with(200, "ETag"),
+        **error_replies(
+            r403="Not the owner, or an email the token does not vouch for",
+            r404="No such user",
+            r409="The email is taken",
+            r412="If-Match names another version, or is not an ETag of this API",
+        ),
+    },
 )
 async def update_user(user_id: UserId, body: UserPatch, request: Request, if_match: IfMatch = None) -> Response:
     """Change a user's name and/or email; If-Match guards against lost updates."""
     caller = deps.caller(request)
     version = deps.if_match_version(if_match)
     with owner_route(caller, user_id):
-        if body.name is None and body.email is None:
-            raise ValidationError("give name and/or email", [{"field": "body", "message": "name or email is required"}])
         user = deps.users(request).update_as(caller, user_id, version, body.name, body.email)
     return reply(UserOut.of(user), headers={"ETag": etag(user.version)})
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.domain.errors import ValidationError
-from app.domain.text import trimmed
+from app.domain.text import NAME_PATTERN, trimmed
 from app.domain.users import EMAIL_MAX, EMAIL_PATTERN, normalise_email
 from app.services.ports.common import PAGE_LIMIT
+
+# The schema of a display name publishes the domain's pattern (app/domain/text.py); lengths are of what is sent.
+NAME_SCHEMA = Field(json_schema_extra={"pattern": NAME_PATTERN})
 
 
 def name_rule(maximum: int) -> AfterValidator:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain.catalog_import import ImportStatus
+
 if TYPE_CHECKING:
     from app.domain.catalog_import import CatalogImport  # an annotation only: loaded by the import use case
 
@@ -37,7 +39,7 @@ class ImportOut(BaseModel):
     """An import's status, counters and first errors."""
 
     import_id: str = Field(serialization_alias="importId")
-    status: str
+    status: ImportStatus
     rows_read: int = Field(serialization_alias="rowsRead")
     rows_imported: int = Field(serialization_alias="rowsImported")
     rows_rejected: int = Field(serialization_alias="rowsRejected")
@@ -53,7 +55,7 @@ class ImportOut(BaseModel):
         p = record.progress
         return cls(
             import_id=record.id,
-            status=record.status.value,
+            status=record.status,
             rows_read=p.rows_read,
             rows_imported=p.rows_imported,
             rows_rejected=p.rows_rejected,

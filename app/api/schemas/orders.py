@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.common import ID_PATTERN
-from app.domain.orders import MAX_LINES, MAX_QUANTITY, Order
+from app.domain.orders import MAX_LINES, MAX_QUANTITY, Order, OrderStatus
 
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[a-z0-9_]{1,40}$")]
 
@@ -42,7 +42,7 @@ class OrderOut(BaseModel):
 
     id: str
     user_id: str = Field(serialization_alias="userId")
-    status: str
+    status: OrderStatus
     reason: str | None
     items: list[OrderLineOut]
     total: int
@@ -56,7 +56,7 @@ class OrderOut(BaseModel):
         return cls(
             id=o.id,
             user_id=o.user_id,
-            status=o.status.value,
+            status=o.status,
             reason=o.reason,
             items=[
                 OrderLineOut(product_id=x.product_id, quantity=x.quantity, unit_price=x.unit_price) for x in o.lines

@@ -7,13 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.schemas.common import name_rule
+from app.api.schemas.common import NAME_SCHEMA, name_rule
 from app.domain.money import MAX_AMOUNT
 from app.domain.products import NAME_MAX, RESTOCK_MAX, Product
 
-ProductName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)
-]
+ProductName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX), NAME_SCHEMA]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
 

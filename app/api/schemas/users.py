@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.api.schemas.common import ID_PATTERN, Email, name_rule
+from app.api.schemas.common import ID_PATTERN, NAME_SCHEMA, Email, name_rule
 from app.domain.users import NAME_MAX, User
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), name_rule(NAME_MAX), NAME_SCHEMA]
 
 
 class UserCreate(BaseModel):
@@ -22,12 +22,33 @@ class UserCreate(BaseModel):
     email: Email
 
 
-class UserPatch(BaseModel):
-    """Body of PATCH /users/{id}: every field optional, at least one given."""
+def _one_or_more_without_nulls(schema: dict[str, Any]) -> None:
+    """The schema says what the API enforces: at least one field, and none of them null."""
+    schema["minProperties"] = 1
+    for prop in schema["properties"].values():
+        kinds = [k for k in prop.pop("anyOf", []) if k.get("type") != "null"]
+        if kinds:
+            prop.update(kinds[0])
+        prop.pop("default", None)
 
-    model_config = ConfigDict(extra="forbid")
+
+class UserPatch(BaseModel):
+    """Body of PATCH /users/{id}: every field optional, at least one given, none null."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_or_more_without_nulls)
     name: Name | None = None
     email: Email | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _given(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if not data:
+                raise ValueError("give name and/or email")
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)} must not be null (leave a field out to keep it)")
+        return data
 
 
 class UserOut(BaseModel):
