@@ -18,6 +18,7 @@ from app.domain.errors import ServiceUnavailable
 from app.domain.money import Money
 from app.domain.orders import OrderStatus
 from app.domain.payments import FLAKY_TOKEN
+from app.services.ports.events import Sale
 from infra.local.provision import client as aws
 from infra.local.template import Stack
 from tests.support.order_helpers import add_users, as_function
@@ -190,3 +191,45 @@ def test_the_local_cloud_honours_client_request_tokens_as_dynamodb_does(stack: S
     dynamodb.transact_write_items(TransactItems=[add], ClientRequestToken="token-2")
     item = dynamodb.get_item(TableName=table, Key={"productId": {"S": "mug"}}, ConsistentRead=True)["Item"]
     assert item["available"] == {"N": "12"}
+
+
+def test_a_release_whose_answer_is_lost_gives_the_stock_back_and_says_so(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, client: TestClient, auth: Signer, api: Container
+) -> None:
+    placed = client.post("/orders", json=order_body(), headers=auth.user("ada")).json()
+    worker = as_function(stack, monkeypatch, "CheckInventoryFunction")
+    order = worker.order_repo.transition(placed["id"], OrderStatus.PROCESSING, datetime.now(UTC))
+    worker.inventory.reserve(order, datetime.now(UTC))
+    releaser = as_function(stack, monkeypatch, "ReleaseInventoryFunction")
+    hook = lose(releaser, "TransactWriteItems")
+    # Was False, "no reservation held": the compensation would have reported nothing given back.
+    assert releaser.inventory.release(order, datetime.now(UTC)) is True
+    assert hook.sent == 2
+    assert client.get("/products/mug", headers=auth.user("ada")).json()["available"] == 10
+
+
+def test_a_sale_whose_count_answer_is_lost_is_counted_once_and_reported_counted(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, api: Container
+) -> None:
+    counter = as_function(stack, monkeypatch, "OrderEventsFunction")
+    today = datetime.now(UTC).date()
+    hook = lose(counter, "TransactWriteItems")
+    sale = Sale(day=today, currency="USD", revenue=1250, units={"mug": 1})
+    assert counter.analytics_store.record("order-lost-3", sale) is True  # was False: "counted before"
+    assert hook.sent == 2
+    assert counter.analytics_store.record("order-lost-3", sale) is False  # a real redelivery is still refused
+    (day,) = api.analytics_store.days(today, today)  # read as the API reads it
+    assert day.orders == 1
+
+
+def test_a_user_change_whose_answer_is_lost_is_the_change_not_a_412(
+    client: TestClient, auth: Signer, api: Container
+) -> None:
+    got = client.get("/users/ada", headers=auth.user("ada"))
+    hook = lose(api, "TransactWriteItems")
+    changed = client.patch(
+        "/users/ada", json={"name": "Ada L."}, headers={**auth.user("ada"), "If-Match": got.headers["etag"]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert hook.sent == 2
+    assert client.get("/users/ada", headers=auth.user("ada")).json()["name"] == "Ada L."
