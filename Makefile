@@ -56,7 +56,7 @@ FN ?=
 EVENT ?=
 invoke: install  ## invoke one function like `sam local invoke`: make invoke FN=<LogicalId> [EVENT=<file.json>]
 	@test -n "$(FN)" || (echo "usage: make invoke FN=<LogicalId> [EVENT=<file.json>]" && exit 2)
-	@$(BIN)/python -m infra.local invoke "$(FN)" $(if $(EVENT),--event "$(EVENT)") --aws-port $(MOTO_PORT)
+	@$(BIN)/python -m infra.local invoke "$(FN)" $(if $(EVENT),--event "$(EVENT)") --aws-port $(MOTO_PORT) --console-port $(CONSOLE_PORT)
 
 SUB ?= local-user
 ROLE ?= user

@@ -45,6 +45,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     invoke.add_argument("--event", default=None, help="JSON event file (default: Scheduled Event or {})")
     invoke.add_argument("--aws-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
     invoke.add_argument("--host", default="127.0.0.1")
+    invoke.add_argument(
+        "--console-port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8001")), help="0: never ask make run"
+    )
     invoke.add_argument("--template", type=Path, default=TEMPLATE_PATH)
     token = sub.add_parser("token", help="print a 1-hour bearer token signed with the local dev secret")
     token.add_argument("--sub", default="local-user")
@@ -135,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "invoke":
         from infra.local.runtime.invoke import invoke_command
 
-        return invoke_command(args.function, args.event, args.host, args.aws_port, args.template)
+        return invoke_command(
+            args.function, args.event, args.host, args.aws_port, args.template, args.console_port or None
+        )
     commands = {"status": print_status, "redrive": redrive_queue, "event": print_event}
     return commands.get(args.command, run)(args)
 

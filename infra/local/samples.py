@@ -8,6 +8,7 @@ edit and pass back with `EVENT=`.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -95,12 +96,33 @@ def _catalog_import(stack: Stack) -> dict[str, Any]:
     return payloads.s3_object_created(stack.name("ImportsBucket"), key, etag="d41d8cd98f00b204e9800998ecf8427e", size=0)
 
 
+def newest_order(stack: Stack) -> str:
+    """The newest order of the running stack, so that a workflow task's sample works on real data.
+
+    SAMPLE_ORDER where no local cloud answers or no order exists yet (the invocation then says what to do).
+    """
+    host, _, port = stack.endpoint.removeprefix("http://").partition(":")
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex((host, int(port or 80))) != 0:
+            return SAMPLE_ORDER
+    from infra.local.provision import client
+
+    table = stack.name("OrdersTable")
+    try:
+        items = client(stack, "dynamodb").scan(TableName=table, ProjectionExpression="orderId, createdAt")["Items"]
+    except Exception:  # noqa: BLE001 - a sample is a convenience: any failure falls back to the placeholder
+        return SAMPLE_ORDER
+    newest = max(items, key=lambda item: item.get("createdAt", {}).get("S", ""), default=None)
+    return str(newest["orderId"]["S"]) if newest else SAMPLE_ORDER
+
+
 def _task(stack: Stack) -> dict[str, Any]:
-    return payloads.sfn_task_input(SAMPLE_ORDER)
+    return payloads.sfn_task_input(newest_order(stack))
 
 
 def _compensation(stack: Stack) -> dict[str, Any]:
-    return payloads.sfn_task_input(SAMPLE_ORDER, "PaymentFailed", "the card was declined")
+    return payloads.sfn_task_input(newest_order(stack), "PaymentFailed", "the card was declined")
 
 
 BUILDERS: dict[str, Callable[[Stack], dict[str, Any]]] = {

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from infra.local.console import flows, pages
+from infra.local.console import flows, lambda_api, pages
 from infra.local.console.guard import LoopbackOnly
 from infra.local.console.render import HERE, Console, page
 
@@ -33,6 +33,7 @@ ROUTES = [
     Route("/functions", pages.functions),
     Route("/functions/{fid}", pages.function),
     Route("/functions/{fid}/invoke", pages.invoke, methods=["POST"]),
+    Route(lambda_api.PATH, lambda_api.invoke, methods=["POST"]),
     Route("/functions/{fid}/invocations/{rid}", pages.invocation),
     Route("/queues", pages.queues),
     Route("/queues/{qid}", pages.queue),
