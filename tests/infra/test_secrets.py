@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from tests.support.template_walk import of_type, props, stack, template
 
 FUNCTIONS = of_type(template(), "AWS::Serverless::Function")
@@ -71,7 +70,7 @@ def test_in_aws_a_plain_or_missing_secret_refuses_to_start(
     extra: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {**deployed_env("ApiFunction", "prod"), **extra}
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(SettingsError, match=message):
         settings_from(env, monkeypatch)
 
 
