@@ -25,6 +25,7 @@ from infra.local.paths import PROJECT_ROOT
 SAVES = 10
 RESTARTS = 3
 REQUESTS = 50
+INVOKES = 5
 OUTPUT = PROJECT_ROOT / "docs" / "devloop.md"
 AWS_PORT = free_port()  # one run at a time: each start reuses it
 
@@ -85,11 +86,22 @@ def _reloads(health: Path, port: int) -> list[float]:
     return seconds
 
 
-def _request_ms(root: Path, api: str) -> list[float]:
-    """Milliseconds per authenticated GET /users/{id}, with API=uvicorn or API=lambda."""
+def _invokes(root: Path, console: int) -> list[float]:
+    """Seconds per `make invoke FN=ApiFunction` against the running stack: the whole command, as a person waits."""
+    command = [sys.executable, "-m", "infra.local", "invoke", "ApiFunction", "--aws-port", str(AWS_PORT)]
+    seconds = []
+    for _ in range(INVOKES):
+        started = time.monotonic()
+        subprocess.run([*command, "--console-port", str(console)], cwd=root, capture_output=True, check=True)
+        seconds.append(time.monotonic() - started)
+    return seconds
+
+
+def _request_ms(root: Path, api: str, invokes: list[float] | None = None) -> list[float]:
+    """Milliseconds per authenticated GET /users/{id}, with API=uvicorn or API=lambda (and `make invoke`'s)."""
     with tempfile.TemporaryDirectory() as state:
-        port = free_port()
-        process, _ = _start(root, Path(state), port, "--api", api)
+        port, console = free_port(), free_port()
+        process, _ = _start(root, Path(state), port, "--api", api, "--console-port", str(console))
         try:
             mint = ["token", "--sub", "ada", "--email", "ada@example.com", "--aws-port", str(AWS_PORT)]
             token = subprocess.run(
@@ -109,6 +121,8 @@ def _request_ms(root: Path, api: str) -> list[float]:
                     started = time.perf_counter()
                     http.get(f"{base}/users/ada").raise_for_status()
                     times.append((time.perf_counter() - started) * 1000)
+            if invokes is not None:
+                invokes.extend(_invokes(root, console))
         finally:
             _stop(process)
     return times
@@ -128,7 +142,8 @@ def measure() -> dict[str, list[float]]:
             process, seconds = _start(root, state, port)
             restarts.append(seconds)
             stops.append(_stop(process))
-        latency = {api: _request_ms(root, api) for api in ("uvicorn", "lambda")}
+        invokes: list[float] = []
+        latency = {api: _request_ms(root, api, invokes if api == "uvicorn" else None) for api in ("uvicorn", "lambda")}
     return {
         "first start (empty state)": [first],
         "reload": reloads,
@@ -136,6 +151,7 @@ def measure() -> dict[str, list[float]]:
         "stop": stops,
         "GET /users/{id}, API=uvicorn (ms)": latency["uvicorn"],
         "GET /users/{id}, API=lambda (ms)": latency["lambda"],
+        "make invoke FN=ApiFunction, against the running stack": invokes,
     }
 
 
@@ -155,6 +171,8 @@ def render(timings: dict[str, list[float]]) -> str:
             "starting `make run` over saved state to `/health` answering (the second and later starts).",
             "*API=lambda*: each request through AuthorizerFunction (cached per token for 300 s, as the HTTP",
             "API caches) and ApiFunction's Lambda handler in its warm worker, against uvicorn serving the app.",
+            "*make invoke*: the whole command (Python's start included), handed to the running stack's warm",
+            "function through the console's Lambda Invoke API; the goal is under 1 s.",
             "",
             "| What | Runs | Median | Max |",
             "|---|---:|---:|---:|",
