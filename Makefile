@@ -1,6 +1,8 @@
 # Two commands set up everything on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
-PY ?= python3
+# Any python3 runs uv; the project runs on the image's Python, 3.12 (infra/find_python.sh says where it looks).
+BOOT_PY ?= python3
+PY ?= $(shell infra/find_python.sh $(UV))
 UV_VERSION := 0.13.9
 UV := .uv/bin/uv
 VENV := .venv
@@ -19,10 +21,11 @@ help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(UV):
-	$(PY) -m venv .uv
+	$(BOOT_PY) -m venv .uv
 	.uv/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	@test -n "$(PY)" || exit 1
 	$(UV) sync --frozen --python $(PY)
 	@touch $@
 
@@ -113,7 +116,7 @@ load: install  ## locust against `make run` (started if none answers): make load
 	$(BIN)/python -m infra.bench.load --users $(USERS) --seconds $(DURATION) --port $(PORT) --aws-port $(MOTO_PORT)
 
 lock:  ## re-resolve dependencies after editing pyproject.toml
-	$(UV) lock
+	$(UV) lock --python $(PY)
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .uv .mypy_cache .ruff_cache .coverage

@@ -40,7 +40,7 @@ def resume() -> None:
         gc.enable()
 
 
-def until_first_reply(handler: Handler) -> Handler:
+def until_first_reply[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     """The handler, resuming collections once its first invocation has answered or failed."""
     if not _paused:
         return handler  # an eager init resumed already, or nothing was paused: no wrapper on the warm path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import coldstart  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
+import warnings
 from typing import Any
 
 from mangum import Mangum
@@ -44,7 +45,10 @@ class StagePrefix:
 def mangum(app: ASGIApp) -> Mangum:
     """The Lambda adapter of an ASGI app, as this function runs it."""
     # Mangum base64-encodes any type it does not know as text; problem+json is text.
-    return Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
+    with warnings.catch_warnings():
+        # Mangum asks asyncio for the current loop; Python 3.12 warns when none is set yet, and still makes one.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return Mangum(StagePrefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, PROBLEM])
 
 
 # An admin reading a user that does not exist (a read: it changes nothing): it builds routing, validation,

@@ -63,7 +63,7 @@ def untraced() -> Iterator[None]:
         global_sdk_config.set_sdk_enabled(was)
 
 
-def traced(handler: Handler) -> Handler:
+def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     """A Lambda handler, in an X-Ray subsegment when tracing is on, that resumes the init's paused GC."""
     # Imported here, not at the top: importing app.coldstart pauses the GC, which only a handler module (which
     # imports it first) may do. The API under uvicorn imports this module and must keep its collector.

@@ -33,7 +33,9 @@ class Envelope(BaseModel):
     detail: dict[str, Any]
 
 
-def consume(event: Any, contract: type[T], handle: Callable[[Envelope, T], dict[str, Any]]) -> dict[str, Any]:
+def consume[T: Contract](
+    event: Any, contract: type[T], handle: Callable[[Envelope, T], dict[str, Any]]
+) -> dict[str, Any]:
     """Parse the envelope and its detail, run `handle`; log any failure with the event id, then raise."""
     event_id = event.get("id") if isinstance(event, dict) else None
     logger.set_correlation_id(event_id)

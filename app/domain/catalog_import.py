@@ -136,7 +136,7 @@ def _whole(problems: list[str], column: str, text: str, expected: str) -> int | 
     return None
 
 
-def _checked(problems: list[str], check: Callable[[], T]) -> T | None:
+def _checked[T](problems: list[str], check: Callable[[], T]) -> T | None:
     try:
         return check()
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -14,7 +14,7 @@ PAGE_LIMIT = 100  # the most items one page of any listing holds
 
 
 @dataclass(frozen=True)
-class Page(Generic[T, K]):
+class Page[T, K]:
     """One page of a listing and where the next one starts: a store key (repositories) or a cursor (services)."""
 
     items: list[T]
