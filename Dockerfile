@@ -1,6 +1,6 @@
 # The one Lambda image of order-service: every function of infra/template.yaml runs it and
 # chooses its handler with ImageConfig.Command. Build: `make deploy` (sam build) or
-#   docker build --platform linux/amd64 -t order-service .
+#   docker build --platform linux/arm64 -t order-service .   (arm64: the template's Architecture and infra/deploy.sh)
 FROM public.ecr.aws/lambda/python:3.12
 
 # Runtime dependencies only, pinned with hashes from uv.lock (`make requirements` regenerates

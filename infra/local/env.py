@@ -34,7 +34,18 @@ def function_env(stack: Stack, logical_id: str) -> dict[str, str]:
     resolved = stack.resolve({**globals_env, **own})
     env = {k: _as_env(v) for k, v in resolved.items() if v is not None}
     # botocore adds `app/<id>` to its User-Agent: the local cloud attributes each call to its function.
-    return {**env, **cloud_env(stack), UA_APP_ID: logical_id}
+    return {**env, **logging_env(stack, props), **cloud_env(stack), UA_APP_ID: logical_id}
+
+
+def logging_env(stack: Stack, props: dict[str, Any]) -> dict[str, str]:
+    """What Lambda sets from a function's LoggingConfig (Globals merged), as its runtime client reads it."""
+    config = {**stack.template.get("Globals", {}).get("Function", {}).get("LoggingConfig", {})}
+    config.update(props.get("LoggingConfig", {}))
+    resolved = stack.resolve({k: v for k, v in config.items() if k in ("LogFormat", "ApplicationLogLevel")})
+    env = {"AWS_LAMBDA_LOG_FORMAT": str(resolved.get("LogFormat", "Text"))}
+    if resolved.get("LogFormat") == "JSON" and resolved.get("ApplicationLogLevel"):
+        env["AWS_LAMBDA_LOG_LEVEL"] = str(resolved["ApplicationLogLevel"])
+    return env
 
 
 def _as_env(value: Any) -> str:

@@ -81,8 +81,32 @@ def _metric_keys(record: dict[str, Any]) -> set[str]:
     return {"_aws", *(n for n in names if isinstance(n, str))}
 
 
+def is_runtime_error(record: dict[str, Any]) -> bool:
+    """The runtime client's record of an unhandled error, as LoggingConfig's JSON format writes it."""
+    return record.get("level") == "ERROR" and "errorType" in record and "stackTrace" in record
+
+
+def _outcome(error_type: str) -> bool:
+    """A domain outcome the workflow routes on (InsufficientInventory, PaymentFailed, ...), not a fault."""
+    from app.domain import errors
+
+    kind = getattr(errors, error_type, None)
+    return isinstance(kind, type) and issubclass(kind, errors.DomainError) and kind is not errors.ServiceUnavailable
+
+
+def _runtime_error_line(record: dict[str, Any]) -> str:
+    """`[OUTCOME] Type: message` for an expected outcome; `[ERROR] Type: message` and its stack for a fault."""
+    kind, message = str(record["errorType"]), str(record.get("errorMessage", ""))
+    if _outcome(kind):
+        return escaped(f"[OUTCOME] {kind}: {message}")
+    frames = [line for frame in record.get("stackTrace") or [] for line in str(frame).rstrip().split("\n")]
+    return "\n".join([escaped(f"[ERROR] {kind}: {message}"), *(f"    {escaped(line)}" for line in frames)])
+
+
 def render_record(record: dict[str, Any]) -> str:
     """A Powertools JSON record as `LEVEL  message  key=value …` (traceback lines indented below)."""
+    if is_runtime_error(record):
+        return _runtime_error_line(record)
     if is_request(record):
         message = _request_line(record)
         hidden = _STANDARD | _metric_keys(record) | {"method", "path", "route", "status", "ms"}

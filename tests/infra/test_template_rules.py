@@ -305,3 +305,21 @@ def test_sam_translation_succeeds(stage: str) -> None:
     functions = {k for k, v in cfn["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
     assert functions == set(of_type(TPL, FUNCTION))
     assert not [k for k, v in cfn["Resources"].items() if v["Type"].startswith("AWS::Serverless::")]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_function_logs_json_to_its_own_log_group_with_the_stages_retention(stage: str) -> None:
+    resources = translated(stage)["Resources"]
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    assert len(functions) == 16
+    for logical, function in functions.items():
+        config = function["Properties"]["LoggingConfig"]
+        assert config["LogFormat"] == "JSON", logical
+        assert config["ApplicationLogLevel"] == {"Ref": "LogLevel"}, logical
+        assert config["SystemLogLevel"] == {"Ref": "SystemLogLevel"}, logical
+        group = resources[config["LogGroup"]["Ref"]]
+        assert group["Type"] == "AWS::Logs::LogGroup"
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        # Lambda's own name for it: without the declared group it would create this one, never expiring.
+        name = function["Properties"]["FunctionName"]["Fn::Sub"]
+        assert group["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}, logical

@@ -151,12 +151,18 @@ def serve(handler_path: str, requests: TextIO, replies: TextIO) -> None:
         replies.flush()
 
 
-def error_record(error: dict[str, Any], exc: BaseException | None) -> str:
-    """One record per error, its lines joined by CR as AWS's runtime client joins them: `[ERROR] Type: message`
-    and the traceback, or `[OUTCOME] Type: message` alone for an expected outcome (`exc` None).
+def error_record(error: dict[str, Any], exc: BaseException | None, log_format: str = "Text") -> str:
+    """The record AWS's runtime client writes for an unhandled error, in the function's log format.
 
-    A message's own line breaks become CRs too, so no text of a message can start a record of its own.
+    JSON (LoggingConfig's LogFormat): `{"timestamp", "level": "ERROR", errorMessage, errorType, requestId,
+    stackTrace}` for every error, expected outcomes included, as CloudWatch stores it. Text: `[ERROR] Type:
+    message` and the traceback, its lines joined by CR as the runtime client joins them, or, for an expected
+    outcome (`exc` None), the readable `[OUTCOME] Type: message` alone. A message's own line breaks become CRs
+    too, so no text of a message can start a record of its own.
     """
+    if log_format == "JSON":
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return json.dumps({"timestamp": stamp, "level": "ERROR", **error})
     lines = [f"[{'OUTCOME' if exc is None else 'ERROR'}] {error['errorType']}: {error['errorMessage']}"]
     if exc is not None:
         lines.append("".join(traceback.format_exception(exc)).rstrip())
@@ -171,8 +177,9 @@ def _invoke(handler: Handler | None, init_error: dict[str, Any] | None, request:
         result = handler(request["event"], context)
     except Exception as exc:  # noqa: BLE001 - any handler error is reported, as Lambda does
         error = {**error_of(exc), "requestId": request["id"]}
-        # A business outcome the workflow routes on (out of stock, declined): one line, no traceback.
-        print(error_record(error, None if expected(exc) else exc), file=sys.stderr, flush=True)
+        # A business outcome the workflow routes on (out of stock, declined): one line, no traceback, in text.
+        log_format = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "Text")
+        print(error_record(error, None if expected(exc) else exc, log_format), file=sys.stderr, flush=True)
         return {"error": error}
     try:
         json.dumps(result)
