@@ -43,6 +43,9 @@ def translate(template: dict[str, Any], parameters: dict[str, Any] | None = None
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     # The translator's usage metrics are for AWS's own service; offline they only warn.
     logging.getLogger("samtranslator.metrics").setLevel(logging.ERROR)
+    # Offline there is no feature-toggle configuration: each toggle SAM asks for (DeploymentPreference asks
+    # one) warns that it is unknown and falls back to its default, which is the behaviour deployed today.
+    logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
     from samtranslator.translator.transform import transform
 
     packaged = _packaged(copy.deepcopy(template))

@@ -323,3 +323,34 @@ def test_every_function_logs_json_to_its_own_log_group_with_the_stages_retention
         # Lambda's own name for it: without the declared group it would create this one, never expiring.
         name = function["Properties"]["FunctionName"]["Fn::Sub"]
         assert group["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/{name}"}, logical
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_live_aliases_shift_through_codedeploy_and_roll_back_on_the_alarms(stage: str) -> None:
+    cfn = translated(stage)
+    applications = of_type(cfn, "AWS::CodeDeploy::Application")
+    groups = of_type(cfn, "AWS::CodeDeploy::DeploymentGroup")
+    assert len(applications) == 1
+    assert len(groups) == 2
+    expected = {
+        "ApiFunction": {"ApiFunctionErrorsAlarm", "Api5xxAlarm"},
+        "AuthorizerFunction": {"AuthorizerFunctionErrorsAlarm", "Api5xxAlarm"},
+    }
+    for function, alarms in expected.items():
+        group = groups[f"{function}DeploymentGroup"]["Properties"]
+        assert group["ApplicationName"] == {"Ref": next(iter(applications))}
+        # SAM resolves the DeploymentType parameter to its value (here the default): canary, 10% for 5 minutes.
+        config_name = group["DeploymentConfigName"]["Fn::Sub"]
+        assert config_name == ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": "Canary10Percent5Minutes"}]
+        config = group["AlarmConfiguration"]
+        assert config["Enabled"] is True
+        assert {a["Name"]["Ref"] for a in config["Alarms"]} == alarms
+        assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
+        # The alias moves only through the deployment group: CloudFormation hands the shift to CodeDeploy.
+        alias = next(
+            r
+            for r in of_type(cfn, "AWS::Lambda::Alias").values()
+            if r["Properties"]["FunctionName"] == {"Ref": function}
+        )
+        hook = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        assert hook["DeploymentGroupName"] == {"Ref": f"{function}DeploymentGroup"}
