@@ -16,9 +16,7 @@ import functools
 import gc
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+from typing import Any
 
 _paused = False
 

@@ -9,16 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from pydantic_core import PydanticSerializationError, to_json
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "order-service"))
-
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def tracing_enabled() -> bool:

@@ -55,7 +55,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
     if _is_queue_batch(event):
         done: list[dict[str, Any]] = []
         failed = partial_batch(event, lambda message: done.append(_run(continuation(message), remaining)))
-        return {**failed, "imports": done}  # Lambda reads only batchItemFailures; the rest is for the logs
+        return {**failed, "imports": done}  # Lambda reads only batchItemFailures; `imports` is for make invoke
     return [_run(ref, remaining) for ref in object_refs(event)]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the init (app/coldstart.py)
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,8 +18,6 @@ from app.domain.errors import ValidationError
 from app.domain.events import EVENT_SOURCE, Contract, OrderFailed, OrderProcessed
 from app.observability import logger, traced
 from workers.common import services
-
-T = TypeVar("T", bound=Contract)
 
 
 class Envelope(BaseModel):

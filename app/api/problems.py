@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 from starlette.routing import Match
+from starlette.types import Scope
 
 from app.domain import errors
 from app.domain.auth import Forbidden, Unauthenticated
@@ -84,14 +85,15 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
+def serves(app: Any, scope: Scope, method: str) -> bool:
+    """Whether some route of the app serves the scope's path with this method (asked route by route)."""
+    probe = {**scope, "method": method}
+    return any(route.matches(probe)[0] is Match.FULL for route in app.router.routes)
+
+
 def allowed_methods(request: Request) -> list[str]:
-    """Every method that some route of the request's path accepts (asked of the router, route by route)."""
-    routes = request.app.router.routes
-    found = [
-        method
-        for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
-    ]
+    """Every method that some route of the request's path accepts."""
+    found = [method for method in _METHODS if serves(request.app, request.scope, method)]
     if "GET" in found and "HEAD" not in found:
         found.insert(found.index("GET") + 1, "HEAD")  # the middleware serves HEAD wherever GET is
     return found

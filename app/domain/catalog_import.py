@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
 
 from app.domain.errors import ValidationError
 from app.domain.money import check_currency, check_price
@@ -20,7 +19,6 @@ _PRODUCT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # ASCII digits only, and few enough that int() never meets its 4,300-digit guard.
 _WHOLE = re.compile(r"^[0-9]{1,30}$")
 _IMPORT_KEY = re.compile(r"^imports/([a-f0-9]{32})\.csv$")
-T = TypeVar("T")
 
 
 class ImportStatus(StrEnum):

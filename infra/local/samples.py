@@ -99,7 +99,9 @@ def _catalog_import(stack: Stack) -> dict[str, Any]:
 def newest_order(stack: Stack) -> str:
     """The newest order of the running stack, so that a workflow task's sample works on real data.
 
-    SAMPLE_ORDER where no local cloud answers or no order exists yet (the invocation then says what to do).
+    Among the first scan page (1 MB) only: a sample need not be the newest of a huge table, and a console
+    page that shows it must not read the whole table. SAMPLE_ORDER where no local cloud answers or no order
+    exists yet (the invocation then says what to do).
     """
     host, _, port = stack.endpoint.removeprefix("http://").partition(":")
     with socket.socket() as sock:

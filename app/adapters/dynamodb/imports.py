@@ -92,13 +92,8 @@ class DynamoImportRepository:
         }
         if record.declared_bytes is not None:
             item["declaredBytes"] = record.declared_bytes
-        token = writes.new_token()
-        put = {
-            "TableName": self.table,
-            "Item": to_item({**item, writes.WRITE_ID: token}),
-            "ConditionExpression": "attribute_not_exists(importId)",
-        }
-        writes.conditional(self.client.put_item, put, token)
+        put = {"TableName": self.table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(importId)"}
+        writes.put(self.client, put)
 
     def get(self, import_id: str) -> CatalogImport | None:
         """The import, read consistently."""
@@ -158,17 +153,16 @@ class DynamoImportRepository:
         )
 
     def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        token = writes.new_token()
         args = {
             "TableName": self.table,
             "Key": to_item({"importId": import_id}),
-            "UpdateExpression": writes.with_token(update),
+            "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": to_item({**values, writes.WRITE_ID_VALUE: token}),
+            "ExpressionAttributeValues": to_item(values),
         }
         try:
-            writes.conditional(self.client.update_item, args, token)
+            writes.update(self.client, args)
         except ClientError as exc:
             if is_condition_failed(exc):
                 return False

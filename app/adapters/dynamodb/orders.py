@@ -79,12 +79,11 @@ class DynamoOrderRepository:
 
     def add(self, order: Order, claim: IdempotencyClaim | None) -> None:
         """Put the order; with a claim, put both in one transaction so neither exists alone."""
-        token = writes.new_token()
-        put = {"TableName": self.table, "Item": {**to_item(order_values(order)), writes.WRITE_ID: {"S": token}}}
+        put = {"TableName": self.table, "Item": to_item(order_values(order))}
         put["ConditionExpression"] = "attribute_not_exists(orderId)"
         if claim is None:
             # A retry of a put whose answer was lost finds its own order: that is the success it hid.
-            writes.conditional(self.client.put_item, put, token)
+            writes.put(self.client, put)
             return
         now = math.floor(order.created_at.timestamp())
         claim_put = {
@@ -201,18 +200,17 @@ class DynamoOrderRepository:
 
     def _update(self, order_id: str, update: str, condition: str, values: dict[str, Any]) -> Order:
         names = {"#s": "status"} if "#s" in update + condition else {}
-        token = writes.new_token()
         args: dict[str, Any] = {
             "TableName": self.table,
             "Key": to_item({"orderId": order_id}),
-            "UpdateExpression": writes.with_token(update),
+            "UpdateExpression": update,
             "ConditionExpression": condition,
-            "ExpressionAttributeValues": to_item({**values, writes.WRITE_ID_VALUE: token}),
+            "ExpressionAttributeValues": to_item(values),
             "ReturnValues": "ALL_NEW",
         }
         if names:
             args["ExpressionAttributeNames"] = names
-        return to_order(writes.conditional(self.client.update_item, args, token)["Attributes"])
+        return to_order(writes.update(self.client, args)["Attributes"])
 
     def _must(self, order_id: str) -> Order:
         order = self.get(order_id)

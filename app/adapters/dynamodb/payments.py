@@ -48,14 +48,12 @@ class SimulatedPaymentGateway:
         args = {
             "TableName": self.table,
             "Key": to_item({"orderId": order_id, "entry": ATTEMPTS}),
-            "UpdateExpression": writes.with_token("ADD attempts :one, attemptIds :ids"),
+            "UpdateExpression": "ADD attempts :one, attemptIds :ids",
             "ConditionExpression": "NOT contains(attemptIds, :id)",
-            "ExpressionAttributeValues": to_item(
-                {":one": 1, ":ids": {attempt}, ":id": attempt, writes.WRITE_ID_VALUE: attempt}
-            ),
+            "ExpressionAttributeValues": to_item({":one": 1, ":ids": {attempt}, ":id": attempt}),
             "ReturnValues": "ALL_NEW",
         }
-        return int(from_item(writes.conditional(self.client.update_item, args, attempt)["Attributes"])["attempts"])
+        return int(from_item(writes.update(self.client, args, attempt)["Attributes"])["attempts"])
 
     def refund(self, order_id: str) -> bool:
         """Refund the charge once; False when there is no charge or it was already refunded."""
@@ -72,15 +70,14 @@ class SimulatedPaymentGateway:
 
     def _record(self, order_id: str, entry: str, amount: Money, now: datetime) -> bool:
         """Put the entry once; False when it was there before this call (not when this call's retry finds it)."""
-        token = writes.new_token()
         values = {"orderId": order_id, "entry": entry, "amount": amount.amount, "currency": amount.currency}
         put = {
             "TableName": self.table,
-            "Item": to_item({**values, "at": now.isoformat(), writes.WRITE_ID: token}),
+            "Item": to_item({**values, "at": now.isoformat()}),
             "ConditionExpression": "attribute_not_exists(orderId)",
         }
         try:
-            writes.conditional(self.client.put_item, put, token)
+            writes.put(self.client, put)
         except ClientError as exc:
             if is_condition_failed(exc):
                 return False

@@ -123,18 +123,17 @@ class DynamoStockWatch:
         if move == "clear":
             self._clear(key, layout.BACK_ABOVE, {":t": threshold})
             return None
-        token = writes.new_token()
         args = {
             "TableName": self.table,
             "Key": key,
-            "UpdateExpression": writes.with_token(layout.FLAG_LOW[0]),
+            "UpdateExpression": layout.FLAG_LOW[0],
             "ConditionExpression": layout.FLAG_LOW[1],
-            "ExpressionAttributeValues": to_item({":yes": True, ":t": threshold, writes.WRITE_ID_VALUE: token}),
+            "ExpressionAttributeValues": to_item({":yes": True, ":t": threshold}),
             "ReturnValues": "ALL_NEW",
         }
         try:
             # A lost answer must not hide the dip: the retry finds the flag this call set, and announces it.
-            result = writes.conditional(self.client.update_item, args, token)
+            result = writes.update(self.client, args)
             return int(from_item(result["Attributes"])["available"])
         except ClientError as exc:
             if not is_condition_failed(exc):

@@ -36,15 +36,27 @@ def transact(client: Any, items: list[dict[str, Any]]) -> None:
     client.transact_write_items(TransactItems=items, ClientRequestToken=new_token())
 
 
-def with_token(update: str) -> str:
-    """An update expression that also records the call's token."""
-    if "SET " in update:
-        return update.replace("SET ", f"SET {WRITE_ID} = {WRITE_ID_VALUE}, ", 1)
-    return f"{update} SET {WRITE_ID} = {WRITE_ID_VALUE}"
+def put(client: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """A conditional PutItem that tags its item with this call's id; a retry that finds its own item succeeds."""
+    token = new_token()
+    return _conditional(client.put_item, {**args, "Item": {**args["Item"], WRITE_ID: {"S": token}}}, token)
 
 
-def conditional(call: Callable[..., dict[str, Any]], args: dict[str, Any], token: str) -> dict[str, Any]:
-    """Run a conditional write that stores `token` in `writeId`; its answer, or the item it already wrote.
+def update(client: Any, args: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+    """A conditional UpdateItem that also records this call's id (`token`, or a new one) in `writeId`."""
+    token = token or new_token()
+    expression = args["UpdateExpression"]
+    if "SET " in expression:
+        expression = expression.replace("SET ", f"SET {WRITE_ID} = {WRITE_ID_VALUE}, ", 1)
+    else:
+        expression = f"{expression} SET {WRITE_ID} = {WRITE_ID_VALUE}"
+    values = {**args.get("ExpressionAttributeValues", {}), WRITE_ID_VALUE: {"S": token}}
+    tagged = {**args, "UpdateExpression": expression, "ExpressionAttributeValues": values}
+    return _conditional(client.update_item, tagged, token)
+
+
+def _conditional(call: Callable[..., dict[str, Any]], args: dict[str, Any], token: str) -> dict[str, Any]:
+    """Its answer, or the item an earlier attempt of this call already wrote (`Attributes`, as ALL_NEW gives).
 
     Raises the ConditionalCheckFailed error when the item's condition failed for any other reason.
     """
@@ -53,5 +65,5 @@ def conditional(call: Callable[..., dict[str, Any]], args: dict[str, Any], token
     except ClientError as exc:
         current: dict[str, Any] = dict(exc.response.get("Item") or {})  # type: ignore[call-overload]
         if is_condition_failed(exc) and current.get(WRITE_ID) == {"S": token}:
-            return {"Attributes": current, "Replayed": True}  # an earlier attempt of this call applied it
+            return {"Attributes": current}
         raise

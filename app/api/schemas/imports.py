@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.domain.catalog_import import ImportStatus
-
-if TYPE_CHECKING:
-    from app.domain.catalog_import import CatalogImport  # an annotation only: loaded by the import use case
+from app.domain.catalog_import import CatalogImport, ImportStatus
 
 
 class ImportCreate(BaseModel):

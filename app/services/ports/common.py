@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-T = TypeVar("T")
-K = TypeVar("K")
 PageKey = dict[str, Any]
 PAGE_LIMIT = 100  # the most items one page of any listing holds
 
