@@ -112,8 +112,16 @@ bench: install  ## cold starts, warm overhead, cost per order, reload and restar
 
 USERS ?= 20
 DURATION ?= 60
-load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60 (seconds)
+FLASH ?= 0
+UNITS ?= 500
+SHARDS ?= 8
+KEY_SCALE ?= 0.01
+load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60; a flash sale, one shard and SHARDS side by side: make load FLASH=1 UNITS=500 SHARDS=8 KEY_SCALE=0.01
+ifeq ($(FLASH),1)
+	$(BIN)/python -m infra.bench.flash --units $(UNITS) --shards $(SHARDS) --scale $(KEY_SCALE) --port $(PORT) --aws-port $(MOTO_PORT)
+else
 	$(BIN)/python -m infra.bench.load --users $(USERS) --seconds $(DURATION) --port $(PORT) --aws-port $(MOTO_PORT)
+endif
 
 lock:  ## re-resolve dependencies after editing pyproject.toml
 	$(UV) lock --python $(PY)

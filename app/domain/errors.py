@@ -59,6 +59,12 @@ class InsufficientInventory(DomainError):
     title = "Insufficient inventory"
 
 
+class SoldOut(Conflict):
+    """A product of the order is sold out: nothing available, nothing reserved that could come back."""
+
+    title = "Sold out"
+
+
 class PaymentFailed(DomainError):
     """The payment gateway declined or failed the charge."""
 

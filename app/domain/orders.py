@@ -77,6 +77,15 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class StockTake:
+    """Units of one order line taken from one of its product's stock shards (0 is the product's own item)."""
+
+    product_id: str
+    shard: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Order:
     """A user's order."""
 
@@ -92,6 +101,11 @@ class Order:
     payment: PaymentState | None = None
     payment_token: str = DEFAULT_PAYMENT_TOKEN
     outbox: str | None = None  # the outcome event (OUTCOME_EVENT) written but not yet published
+    taken: tuple[StockTake, ...] = ()  # where the reservation took its units; () before it
+
+    def takes(self) -> tuple[StockTake, ...]:
+        """Where the reserved units sit: as recorded, or every line from shard 0 (orders reserved before shards)."""
+        return self.taken or tuple(StockTake(x.product_id, 0, x.quantity) for x in self.lines)
 
     @property
     def total(self) -> Money:

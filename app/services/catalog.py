@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.domain.errors import NotFound, ValidationError
 from app.domain.money import Money, check_currency, check_price
-from app.domain.products import Product, check_restock, normalise_product_name
+from app.domain.products import Product, check_restock, check_shards, normalise_product_name
 from app.services.cursor import CursorCodec
 from app.services.ports.common import Clock, Page
 from app.services.ports.orders import ProductRepository
@@ -26,6 +26,10 @@ class CatalogService:
     def restock(self, product_id: str, quantity: int) -> Product:
         """Add stock atomically."""
         return self.products.restock(product_id, check_restock(quantity), self.clock())
+
+    def reshard(self, product_id: str, shards: int) -> Product:
+        """Give the product more stock shards, so that a sale's orders spread over more items."""
+        return self.products.add_shards(product_id, check_shards(self.get(product_id), shards), self.clock())
 
     def get(self, product_id: str) -> Product:
         """The product, or NotFound."""

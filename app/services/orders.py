@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.domain.auth import Forbidden, Principal
-from app.domain.errors import IdempotencyKeyReused, NotFound, ValidationError
+from app.domain.errors import IdempotencyKeyReused, NotFound, SoldOut, ValidationError
 from app.domain.orders import (
     DEFAULT_PAYMENT_TOKEN,
     Order,
@@ -17,6 +17,7 @@ from app.domain.orders import (
     price_lines,
     request_fingerprint,
 )
+from app.domain.products import Product
 from app.services.cursor import CursorCodec
 from app.services.ports.common import Clock, Page
 from app.services.ports.orders import (
@@ -76,8 +77,14 @@ class OrderService:
         if self.users.get(user_id) is None:
             # A deleted (or never created) profile would only fail later, in ValidateOrder: refuse it now.
             raise Forbidden("this token's user has no profile (deleted or never created): create it with POST /users")
-        lines, currency = price_lines(wanted, self.products.get_many([pid for pid, _ in wanted]))
+        catalog = self.products.get_many([pid for pid, _ in wanted])
         now = self.clock()
+        fingerprint = request_fingerprint(wanted, payment_token)
+        claim = IdempotencyClaim(f"{user_id}#{idempotency_key}", fingerprint, now + IDEMPOTENCY_TTL)
+        replayed = self._unless_sold_out(wanted, catalog, claim if idempotency_key else None, now)
+        if replayed is not None:
+            return replayed
+        lines, currency = price_lines(wanted, catalog)
         order = Order(
             id=str(uuid.uuid4()),
             user_id=user_id,
@@ -88,13 +95,28 @@ class OrderService:
             updated_at=now,
             payment_token=payment_token,
         )
-        fingerprint = request_fingerprint(wanted, payment_token)
-        claim = IdempotencyClaim(f"{user_id}#{idempotency_key}", fingerprint, now + IDEMPOTENCY_TTL)
         try:
             self.orders.add(order, claim if idempotency_key else None)
         except KeyAlreadyClaimed as taken:
             return self._replay(taken, fingerprint)
         return Placed(order, created=True, enqueued=self._enqueue(order))
+
+    def _unless_sold_out(
+        self,
+        wanted: Sequence[tuple[str, int]],
+        catalog: Mapping[str, Product],
+        claim: IdempotencyClaim | None,
+        now: datetime,
+    ) -> Placed | None:
+        """SoldOut if a product is sold out, unless this is a retry of an order accepted before: its replay."""
+        sold_out = sorted(pid for pid, _ in wanted if pid in catalog and catalog[pid].sold_out)
+        if not sold_out:
+            return None
+        taken = self.orders.claimed(claim.key, now) if claim is not None else None
+        if taken is not None:
+            return self._replay(taken, claim.fingerprint if claim else "")
+        # Nothing available and nothing reserved that could come back: the saga could only fail it.
+        raise SoldOut(f"sold out: {', '.join(sold_out)}")
 
     def _replay(self, taken: KeyAlreadyClaimed, fingerprint: str) -> Placed:
         if taken.fingerprint != fingerprint:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infra.bench import cold, report, warm
+from infra.bench import capacity, cold, report, warm
 from infra.bench.cost import Executions, Invocations, price_per_million
 from infra.bench.stats import Comparison, median
 from infra.bench.world import PRODUCT, World, http_event, sqs_event
@@ -153,7 +153,7 @@ def eager_first_invocation(world: World, runs: int) -> Comparison:
 Costs = list[tuple[str, float, float]]
 
 
-def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, int]]:
+def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, int], str]:
     """Place `orders` orders through the API handler, run the pipeline on the local runtime, count and price."""
     from infra.local.runtime import LocalRuntime
 
@@ -181,7 +181,9 @@ def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, i
     arch = str(world.stack.parameter("Architecture"))
     standard = price_per_million(world.calls, sink.reports, executions, orders, "STANDARD", arch)
     express = price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS", arch)
-    return standard, express, counts
+    loads = capacity.per_key(world.calls.trace, world.stack, orders)
+    model = capacity.render(loads, PRODUCT, sum(usd for _, _, usd in express))
+    return standard, express, counts, model
 
 
 def _wait_succeeded(world: World, orders: int, timeout: float = 180) -> Executions:
@@ -221,14 +223,15 @@ def main(argv: list[str]) -> int:
         comparisons, extra = cold_starts(world, args.runs)
         comparisons.append(warm_overhead(world, args.runs, args.warm_total, extra))
         comparisons.append(eager_first_invocation(world, args.runs))
-        costs, express, counts = cost_per_order(world, args.orders)
+        costs, express, counts, model = cost_per_order(world, args.orders)
         seconds = time.monotonic() - started
-        text = report.render(comparisons, extra, (costs, express), counts, args.orders, args.runs, seconds)
+        text = report.render(comparisons, extra, (costs, express), counts, args.orders, args.runs, seconds, model)
     finally:
         world.stop()
     print(report.table(comparisons))
     print(report.cost_table(costs))
     print(report.cost_table(express))
+    print(model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out}")

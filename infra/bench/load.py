@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from app.adapters.dynamodb.product_items import to_product
+from app.adapters.dynamodb.product_items import gather
 from infra.local.provision import client as aws_client
 from infra.local.template import Stack, load_template
 from infra.local.token import local_secret, mint
@@ -182,8 +182,7 @@ def _check(stack: Stack, orders: dict[str, dict[str, Any]], accepted: list[str])
         [f"{len(accepted) - len(orders)} accepted orders were never seen"] if len(orders) < len(accepted) else []
     )
     dynamodb = aws_client(stack, "dynamodb")
-    for item in _scan(dynamodb, stack.name("ProductsTable")):
-        p = to_product(item)
+    for p in gather(_scan(dynamodb, stack.name("ProductsTable"))):
         if p.reserved or p.available + p.sold != p.added or p.available < 0:
             problems.append(f"product {p.id}: {p.available=} {p.reserved=} {p.sold=} {p.added=}")
     net: dict[str, int] = {}

@@ -72,6 +72,7 @@ def render(
     orders: int,
     runs: int,
     seconds: float,
+    capacity: str = "",
 ) -> str:
     """docs/performance.md."""
     standard, express = costs
@@ -199,4 +200,16 @@ Express: {_total(express):.2f} USD per million orders; Standard: {_total(standar
 Express: {top}. Why Express is the default: docs/decisions/0008-standard-workflow.md. Not in the tables: the
 Express watch's reconciler invocation (one per ten orders, batched) and idle queue polling, each under
 0.05 USD per million orders.
+
+## A flash sale: what one product sustains
+
+From the same recorded calls (`infra/bench/capacity.py`): the write and read units each order puts on the
+keys every order of a sale shares, and the orders a second one product sustains with N stock shards against
+one partition's 1,000 write and 3,000 read units a second (docs/decisions/0012-stock-shards.md,
+docs/scale.md). Sharding adds no write unit to an order, so the cost per order is the Express total above
+for every N; a sharded product's catalog reads come from each function's one-second view, which makes its
+orders slightly cheaper, and near its sell-out a shard that ran dry costs its order one snapshot (2 read
+units per shard).
+
+{capacity}
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -22,7 +23,8 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, get_header_lines
 from waitress.task import WSGITask
 
-from infra.local import moto_fixes
+from infra.local import moto_fixes, throttling
+from infra.local.paths import KEYS_PATH
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 CallObserver = Callable[[dict[str, Any]], None]
@@ -61,6 +63,8 @@ class SerializedDynamoDB:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Handle one request."""
+        if environ.get("PATH_INFO") == KEYS_PATH:
+            return _keys(environ, start_response)
         for observe in self.observers:
             observe(environ)
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
@@ -68,6 +72,19 @@ class SerializedDynamoDB:
                 # Consume the body inside the lock: moto may do the work lazily.
                 return list(self.app(environ, start_response))
         return self.app(environ, start_response)
+
+
+def _keys(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """GET: the local DynamoDB's units and throttles per key; POST {"scale": s}: its per-key limits' scale."""
+    if environ.get("REQUEST_METHOD") == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            throttling.METER.scale = throttling.checked_scale(json.loads(environ["wsgi.input"].read(length))["scale"])
+        except (ValueError, KeyError, TypeError) as exc:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"message": str(exc)}).encode()]
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"scale": throttling.METER.scale, "keys": throttling.METER.report()}).encode()]
 
 
 class NamedHeadersParser(HTTPRequestParser):  # type: ignore[misc]  # waitress is untyped
@@ -190,6 +207,7 @@ class LocalCloud:
     def reset(self) -> None:
         """Drop every resource and its data."""
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=30).raise_for_status()
+        throttling.METER.reset()
         self.configure()
 
     def stop(self) -> None:

@@ -13,7 +13,14 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from infra.local import moto_speedups, moto_transactions, table_writes, task_handoff, transaction_tokens
+from infra.local import (
+    moto_speedups,
+    moto_transactions,
+    table_writes,
+    task_handoff,
+    throttling,
+    transaction_tokens,
+)
 
 
 def _send_task_failure(self: Any) -> ActionResult:
@@ -50,6 +57,7 @@ def apply() -> None:
     setattr(StateTaskServiceCallback, "_eval_execution", _eval_execution_with_fresh_token)  # noqa: B010
     moto_transactions.apply()
     transaction_tokens.apply()
+    throttling.apply()  # outermost: a refused request never reaches the token check or moto
     moto_speedups.apply()
     task_handoff.apply()
     table_writes.apply()

@@ -13,7 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from infra.local.paths import STATE_DIR
+import requests
+
+from infra.local.paths import KEYS_PATH, STATE_DIR
 from infra.local.provision import client
 from infra.local.template import Stack
 
@@ -94,6 +96,28 @@ def _executions(stack: Stack) -> list[str]:
     return lines
 
 
+HOT_KEYS = 8
+
+
+def dynamodb_keys(stack: Stack) -> dict[str, Any]:
+    """The local DynamoDB's units and throttled requests per table and key (infra.local.throttling)."""
+    answer = requests.get(f"{stack.endpoint}{KEYS_PATH}", timeout=10)
+    answer.raise_for_status()
+    report: dict[str, Any] = answer.json()
+    return report
+
+
+def _hot_keys(stack: Stack) -> list[str]:
+    report = dynamodb_keys(stack)
+    rows = report["keys"][:HOT_KEYS]
+    limits = f"{1000 * report['scale']:g} WCU, {3000 * report['scale']:g} RCU a second per key"
+    lines = [f"DynamoDB keys (hottest first; limit {limits})   throttled  write units  read units"]
+    for row in rows:
+        name = f"{row['table']} {row['key']}"
+        lines.append(f"  {name[:46]:<46} {row['throttled']:>9}  {row['writeUnits']:>11g}  {row['readUnits']:>10g}")
+    return lines if rows else [*lines, "  none yet"]
+
+
 def status(stack: Stack, directory: Path = STATE_DIR) -> str:
     """The status report of the running stack; NotRunning when the local AWS does not answer."""
     try:
@@ -102,7 +126,7 @@ def status(stack: Stack, directory: Path = STATE_DIR) -> str:
         if type(exc).__name__ in ("EndpointConnectionError", "ConnectionClosedError"):
             raise NotRunning(f"nothing answers on {stack.endpoint}: start `make run` first") from exc
         raise
-    return "\n".join([*_functions(directory), "", *queues, "", *_executions(stack)])
+    return "\n".join([*_functions(directory), "", *queues, "", *_hot_keys(stack), "", *_executions(stack)])
 
 
 def redrive(stack: Stack, dlq_logical_id: str) -> int:

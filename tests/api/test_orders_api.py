@@ -7,8 +7,11 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+import workers.order_workflow
 from app.domain.orders import OrderStatus
 from tests.api.conftest import FakeContainer
+from tests.support.order_world import AslExecution
+from tests.support.shop import wired_tasks
 from tests.support.tokens import as_admin, as_user
 
 ADMIN = as_admin()
@@ -39,6 +42,8 @@ def test_catalog_admin_writes_users_read(shop: TestClient) -> None:
         "available": 10,
         "reserved": 0,
         "sold": 0,
+        "shards": 1,
+        "soldOut": False,
         "createdAt": None,
         "updatedAt": None,
     }
@@ -147,3 +152,47 @@ def test_the_request_record_names_the_order_it_created(shop: TestClient, capsys:
     assert [r["location"] for r in records] == [reply.headers["location"]]
     shop.get(reply.headers["location"], headers=ADA)
     assert "location" not in json.loads(capsys.readouterr().out.splitlines()[-1])
+
+
+def test_an_admin_reshards_a_product_and_its_stock_stays_one_sum(shop: TestClient) -> None:
+    assert shop.put("/products/mug/shards", json={"shards": 4}, headers=ADA).status_code == 403
+    grown = shop.put("/products/mug/shards", json={"shards": 4}, headers=ADMIN)
+    assert grown.status_code == 200
+    assert (grown.json()["shards"], grown.json()["available"]) == (4, 10)
+    restocked = shop.post("/products/mug/restock", json={"quantity": 7}, headers=ADMIN).json()
+    assert (restocked["shards"], restocked["available"]) == (4, 17)
+    for shards in (4, 2, 65):  # never fewer, never as many, never past the most
+        refused = shop.put("/products/mug/shards", json={"shards": shards}, headers=ADMIN)
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert shop.put("/products/nope/shards", json={"shards": 2}, headers=ADMIN).status_code == 404
+
+
+def test_a_sold_out_product_is_refused_at_the_api_with_409_and_stores_nothing(
+    shop: TestClient, fake: FakeContainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = fake.world
+    monkeypatch.setattr(workers.order_workflow, "services", lambda: world.container)  # the saga's tasks on the fakes
+    order = shop.post("/orders", json={"items": [{"productId": "tea", "quantity": 5}]}, headers=ADA).json()
+    keyed = {**ADA, "Idempotency-Key": "k-1"}
+    shop.post("/orders", json={"items": [{"productId": "tea", "quantity": 5}]}, headers=keyed)
+    for order_id in list(world.orders.orders):
+        world.order_dispatcher.dispatch(order_id)
+        AslExecution(wired_tasks(), {"orderId": order_id}).run()
+    assert world.orders.orders[order["id"]].status is OrderStatus.CONFIRMED  # the first sold every unit
+    stored = len(world.orders.orders)
+
+    refused = shop.post("/orders", json={"items": [{"productId": "tea", "quantity": 1}]}, headers=BOB)
+
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "SoldOut"
+    assert len(world.orders.orders) == stored
+    assert shop.get("/products/tea", headers=BOB).json()["soldOut"] is True
+    # A retry of the order accepted before the sell-out still gets its order back, not a refusal.
+    replay = shop.post("/orders", json={"items": [{"productId": "tea", "quantity": 5}]}, headers=keyed)
+    assert replay.status_code == 202
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    # A restock ends it: the next order is accepted.
+    shop.post("/products/tea/restock", json={"quantity": 1}, headers=ADMIN)
+    assert shop.post("/orders", json={"items": [{"productId": "tea", "quantity": 1}]}, headers=BOB).status_code == 202

@@ -17,6 +17,7 @@ from infra.local.provision import client
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack
 from tests.conftest import Logs
+from tests.support.throttles import throttle
 
 LOCAL = "http://127.0.0.1:8001"
 
@@ -187,3 +188,16 @@ def test_schedules_show_the_next_fire_and_fire_now_invokes_with_the_schedules_pa
             assert console.post("/schedules/9/fire").status_code == 404
     finally:
         runtime.stop()
+
+
+def test_tables_page_shows_throttled_requests_per_table_and_key(
+    console: TestClient, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttle(stack, monkeypatch, "hot-mug", refusals=1)
+    table = stack.name("ProductsTable")
+
+    page = console.get("/tables").text
+
+    hot = page.split('id="hot-keys"')[1].split("</table>")[0]
+    assert f"<tr><td>{table}</td><td>hot-mug</td><td>1</td><td>1</td><td>0</td></tr>" in hot
+    assert "against 1 write and 3 read units a second per key" in " ".join(page.split())

@@ -15,6 +15,7 @@ from app.adapters.dynamodb.inventory import DynamoInventory
 from app.adapters.dynamodb.orders import DynamoOrderRepository
 from app.adapters.dynamodb.payments import SimulatedPaymentGateway
 from app.adapters.dynamodb.products import DynamoProductRepository
+from app.adapters.dynamodb.stock_shards import ShardCounts
 from app.domain.errors import CommitFailed, IllegalTransition, InsufficientInventory, PaymentFailed
 from app.domain.money import Money
 from app.domain.orders import InventoryState, Order, OrderLine, OrderStatus, PaymentState
@@ -53,10 +54,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     dynamodb = aws(stack, "dynamodb")  # the tooling's identity: these calls belong to no function
     repo = DynamoOrderRepository(dynamodb, stack.name("OrdersTable"), stack.name("IdempotencyTable"))
     products_table = stack.name("ProductsTable")
+    seen = ShardCounts()  # what this backend learned of shard counts, not what an earlier test's did
     yield Backend(
         repo,
-        DynamoProductRepository(dynamodb, products_table),
-        DynamoInventory(dynamodb, products_table, repo),
+        DynamoProductRepository(dynamodb, products_table, seen),
+        DynamoInventory(dynamodb, products_table, repo, seen),
         SimulatedPaymentGateway(dynamodb, stack.name("PaymentsTable"), 100_000, FakeClock(T0)),
     )
 
@@ -185,6 +187,58 @@ def test_commit_needs_a_charge_and_confirms_with_its_event_owed(backend: Backend
     assert backend.inventory.commit(placed, T0).status is OrderStatus.CONFIRMED  # a re-run changes nothing
     mug = backend.products.get("mug")
     assert (mug.available, mug.reserved, mug.sold) == (3, 0, 2)  # type: ignore[union-attr]
+
+
+def test_a_restock_spreads_over_the_shards_and_the_counters_stay_sums(backend: Backend) -> None:
+    stocked(backend, mug=3)
+    grown = backend.products.add_shards("mug", 4, T0)
+    assert (grown.shards, grown.available, grown.added) == (4, 3, 3)
+    backend.products.restock("mug", 10, T0)
+    mug = backend.products.get("mug")
+    assert (mug.shards, mug.available, mug.reserved, mug.sold, mug.added) == (4, 13, 0, 0, 13)  # type: ignore[union-attr]
+    assert backend.products.get_many(["mug"])["mug"].available == 13
+
+
+def test_a_reservation_takes_its_units_wherever_they_are_left(backend: Backend) -> None:
+    stocked(backend, mug=0)
+    backend.products.add_shards("mug", 3, T0)
+    backend.products.restock("mug", 3, T0)  # one unit on each shard: no shard alone holds an order of 3
+    placed = processing(backend, order("o-1", ("mug", 3)))
+    backend.inventory.reserve(placed, T0)
+    mug = backend.products.get("mug")
+    assert (mug.available, mug.reserved) == (0, 3)  # type: ignore[union-attr]
+    backend.orders.start_payment("o-1", T0)
+    backend.orders.mark_charged("o-1", T0)
+    backend.inventory.commit(backend.orders.get("o-1"), T0)  # type: ignore[arg-type]
+    mug = backend.products.get("mug")
+    assert (mug.available, mug.reserved, mug.sold, mug.added) == (0, 0, 3, 3)  # type: ignore[union-attr]
+
+
+def test_a_release_gives_back_exactly_the_shards_units(backend: Backend) -> None:
+    stocked(backend, mug=0)
+    backend.products.add_shards("mug", 2, T0)
+    backend.products.restock("mug", 4, T0)
+    placed = processing(backend, order("o-1", ("mug", 3)))
+    backend.inventory.reserve(placed, T0)
+    assert backend.inventory.release(backend.orders.get("o-1"), T0) is True  # type: ignore[arg-type]
+    mug = backend.products.get("mug")
+    assert (mug.available, mug.reserved, mug.added) == (4, 0, 4)  # type: ignore[union-attr]
+
+
+def test_sold_out_is_flagged_once_nothing_can_come_back_and_a_restock_clears_it(backend: Backend) -> None:
+    stocked(backend, mug=1)
+    first = processing(backend, order("o-1", ("mug", 1)))
+    backend.inventory.reserve(first, T0)
+    with pytest.raises(InsufficientInventory):
+        backend.inventory.reserve(processing(backend, order("o-2", ("mug", 1))), T0)
+    assert backend.products.get("mug").sold_out is False  # type: ignore[union-attr]  # o-1's unit may come back
+    backend.orders.start_payment("o-1", T0)
+    backend.orders.mark_charged("o-1", T0)
+    backend.inventory.commit(backend.orders.get("o-1"), T0)  # type: ignore[arg-type]
+    with pytest.raises(InsufficientInventory):
+        backend.inventory.reserve(processing(backend, order("o-3", ("mug", 1))), T0)
+    assert backend.products.get_many(["mug"])["mug"].sold_out is True
+    assert backend.products.restock("mug", 2, T0).sold_out is False
 
 
 # ------------------------------------------------------------------ PaymentGateway

@@ -18,6 +18,7 @@ from infra.local.samples import sample_event
 from infra.local.status import redrive, status, write_function_stats
 from infra.local.template import Stack, load_template
 from tests.support.event_helpers import as_worker
+from tests.support.throttles import throttle
 
 FUNCTIONS = sorted(Stack(load_template(), "http://127.0.0.1").of_type(*FUNCTION_TYPES))
 
@@ -87,6 +88,19 @@ def test_status_shows_depths_functions_and_executions(stack: Stack, tmp_path: Pa
     assert row["OrderQueue"][:3] == ["2", "0", "1"]  # depth, in flight, its DLQ's depth
     assert row["CheckInventoryFunction"][:2] == ["7", "2"]
     assert any("o-42" in line for line in report)
+
+
+def test_status_shows_throttled_requests_per_table_and_key(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttle(stack, monkeypatch, "hot", refusals=2)
+    table = stack.name("ProductsTable")
+
+    report = status(stack, tmp_path).splitlines()
+
+    hot = next(line for line in report if f"{table} hot" in line)
+    assert hot.split()[2:4] == ["2", "1"]  # throttled twice, one write unit used
+    assert any("limit 1 WCU, 3 RCU a second per key" in line for line in report)
 
 
 def test_make_help_lists_every_target_with_its_description() -> None:

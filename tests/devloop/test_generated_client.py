@@ -175,15 +175,19 @@ def walk(contract: Contract, models: Any, ada: Any, admin: Any, anonymous: Any) 
     second = api(users + "list_users_users_get").sync_detailed(client=admin, limit=2, cursor=first.next_cursor)
     assert len(first.items) + len(parsed(contract, second, 200).items) >= 3
 
-    # Products: put, restock, read, a page.
+    # Products: put, reshard, restock, read, a page.
     put = api(products + "put_product_products_product_id_put").sync_detailed(
         "desk-lamp", client=admin, body=models.ProductPut(name="Desk lamp", price=4500)
     )
     parsed(contract, put, 200)
+    reshard = api(products + "reshard_products_product_id_shards_put")
+    parsed(contract, reshard.sync_detailed("desk-lamp", client=admin, body=models.Reshard(shards=2)), 200)
     restock = api(products + "restock_products_product_id_restock_post")
     parsed(contract, restock.sync_detailed("desk-lamp", client=admin, body=models.Restock(quantity=5)), 200)
-    lamp = api(products + "get_product_products_product_id_get").sync_detailed("desk-lamp", client=ada)
-    assert parsed(contract, lamp, 200).available == 5
+    lamp = parsed(
+        contract, api(products + "get_product_products_product_id_get").sync_detailed("desk-lamp", client=ada), 200
+    )
+    assert (lamp.available, lamp.shards) == (5, 2)
     parsed(contract, api(products + "list_products_products_get").sync_detailed(client=ada, limit=2), 200)
 
     # Orders: placed with a key, replayed, CONFIRMED; out of stock, FAILED; a cancel; an unknown order.

@@ -210,11 +210,44 @@ def test_every_http_api_has_cors_access_logs_throttling_and_a_5xx_alarm() -> Non
         destination = refs(p["AccessLogSettings"]["DestinationArn"])
         assert destination
         assert all(TPL["Resources"][d]["Type"] == "AWS::Logs::LogGroup" for d in destination)
-        assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] > 0
-        assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
+        assert p["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurst"}
+        assert p["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
         alarms = alarms_on(TPL, "AWS/ApiGateway", "5xx", logical)
         assert alarms, f"{logical} has no 5xx alarm"
         assert all(_alarm_topic(a) for a in alarms), f"{logical}: alarms must notify the AlarmTopic"
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ({}, (100, 200, 10, None)),  # a normal day: the defaults
+        (  # the sale of docs/scale.md
+            {
+                "ApiThrottleRate": "6000",
+                "ApiThrottleBurst": "5000",
+                "OrderQueueConcurrency": "200",
+                "OrderConsumerReservedConcurrency": "250",
+            },
+            (6000, 5000, 200, 250),
+        ),
+    ],
+)
+def test_the_limits_a_sale_raises_are_parameters(day: dict[str, str], expected: tuple[Any, ...]) -> None:
+    bound = Stack(TPL, "http://127.0.0.1", overrides={"Stage": "prod", **day})
+    route = bound.resolve(props(TPL["Resources"]["HttpApi"])["DefaultRouteSettings"])
+    consumer = props(TPL["Resources"]["ProcessOrderFunction"])
+    scaling = bound.resolve(consumer["Events"]["OrderQueue"]["Properties"]["ScalingConfig"])
+    reserved = bound.resolve({"r": consumer["ReservedConcurrentExecutions"]}).get("r")
+    got = (route["ThrottlingRateLimit"], route["ThrottlingBurstLimit"], scaling["MaximumConcurrency"], reserved)
+    assert tuple(int(v) if v is not None else None for v in got) == expected
+
+
+def test_the_event_source_carries_its_maximum_concurrency_through_the_translation() -> None:
+    mappings = of_type(translated("prod"), "AWS::Lambda::EventSourceMapping")
+    order_queue = [m for m in mappings.values() if "OrderQueue" in str(props(m)["EventSourceArn"])]
+    assert [props(m)["ScalingConfig"] for m in order_queue] == [
+        {"MaximumConcurrency": {"Ref": "OrderQueueConcurrency"}}
+    ]
 
 
 def test_every_log_group_expires() -> None:

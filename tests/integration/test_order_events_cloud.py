@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 import workers.order_events
+from app.adapters.dynamodb.analytics import day_key, shard_of
 from app.adapters.dynamodb.products import DynamoProductRepository
 from app.domain.money import Money
 from infra.local.payloads import LambdaContext, eventbridge_event
@@ -62,7 +63,9 @@ def test_order_processed_confirms_counts_once_and_announces_low_stock(
     assert drain(stack, low_stock, 1, timeout=1) == []  # once per crossing, not per event
 
     items = aws(stack, "dynamodb").scan(TableName=stack.name("AnalyticsTable"))["Items"]
-    day = {i["sk"]["S"]: i for i in items if i["pk"]["S"] == "DAY#2026-11-26"}
+    day = {
+        i["sk"]["S"]: i for i in items if i["pk"]["S"] == day_key(date(2026, 11, 26), shard_of("OrderProcessed#o-1"))
+    }
     assert (day["SALES#USD"]["orders"], day["SALES#USD"]["amount"]) == ({"N": "1"}, {"N": "1234"})
     assert (day["UNITS#mug"]["units"], day["UNITS#tea"]["units"]) == ({"N": "2"}, {"N": "1"})
 
@@ -151,8 +154,6 @@ def test_analytics_daily_returns_the_aggregates_to_admins(
 
 def test_a_day_counted_before_sales_items_existed_still_adds_up(stack: Stack) -> None:
     # Days written by the earlier layout hold TOTAL and REVENUE#<currency>; new sales add SALES#<currency>.
-    from datetime import date
-
     from app.adapters.dynamodb.analytics import DynamoAnalytics
     from app.services.ports.events import Sale
 
@@ -165,3 +166,18 @@ def test_a_day_counted_before_sales_items_existed_still_adds_up(stack: Stack) ->
     assert store.record("sale-1", Sale(day=date(2026, 11, 26), currency="USD", revenue=500, units={"mug": 1}))
     (day,) = store.days(date(2026, 11, 26), date(2026, 11, 26))
     assert (day.orders, day.revenue, day.units) == (3, {"USD": 1500}, {"mug": 1})
+
+
+def test_a_days_sales_spread_over_its_shards_and_read_back_whole(stack: Stack) -> None:
+    from app.adapters.dynamodb.analytics import DynamoAnalytics
+    from app.services.ports.events import Sale
+
+    dynamodb, table = aws(stack, "dynamodb"), stack.name("AnalyticsTable")
+    store = DynamoAnalytics(dynamodb, table, lambda: datetime(2026, 11, 26, tzinfo=UTC))
+    sales = [f"sale-{i}" for i in range(40)]
+    for sale in sales:
+        store.record(sale, Sale(day=date(2026, 11, 26), currency="USD", revenue=100, units={"mug": 2}))
+    keys = {i["pk"]["S"] for i in dynamodb.scan(TableName=table)["Items"] if i["pk"]["S"].startswith("DAY#")}
+    assert len(keys) == len({shard_of(s) for s in sales}) > 10  # no one key takes every sale
+    (day,) = store.days(date(2026, 11, 25), date(2026, 11, 27))
+    assert (day.day, day.orders, day.revenue, day.units) == (date(2026, 11, 26), 40, {"USD": 4000}, {"mug": 80})

@@ -10,6 +10,7 @@ from typing import Any
 from app.domain import payments as payment_rules
 from app.domain.errors import (
     CommitFailed,
+    Conflict,
     EmailAlreadyExists,
     IllegalTransition,
     InsufficientInventory,
@@ -18,7 +19,7 @@ from app.domain.errors import (
     PreconditionFailed,
 )
 from app.domain.money import Money
-from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState, can_move
+from app.domain.orders import InventoryState, Order, OrderStatus, PaymentState, StockTake, can_move
 from app.domain.products import Product
 from app.domain.users import User
 from app.services.ports.common import Message, Page, PageKey
@@ -91,11 +92,15 @@ class RecordingPublisher:
 # ---------------------------------------------------------------- catalog and orders
 
 
+COUNTERS = ("available", "reserved", "sold", "added")
+
+
 @dataclass
 class InMemoryProducts:
-    """Products by id; stock counters change only through restock and InMemoryInventory."""
+    """Products by id, their stock in shards; counters change only through restock and InMemoryInventory."""
 
     products: dict[str, Product] = field(default_factory=dict)
+    shelves: dict[str, list[dict[str, int]]] = field(default_factory=dict)
 
     def upsert(self, product_id: str, name: str, price: Money, now: datetime) -> Product:
         current = self.products.get(product_id)
@@ -106,15 +111,40 @@ class InMemoryProducts:
         self.products[product_id] = product
         return product
 
-    def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
-        current = self.products.get(product_id)
-        if current is None:
-            raise NotFound(product_id)
-        product = replace(
-            current, available=current.available + quantity, added=current.added + quantity, updated_at=now
-        )
+    def shelf(self, product_id: str) -> list[dict[str, int]]:
+        """The product's shards' counters (a product put in by a test holds its counters in one shard)."""
+        if product_id not in self.shelves:
+            p = self.products[product_id]
+            self.shelves[product_id] = [{k: getattr(p, k) for k in COUNTERS}]
+        return self.shelves[product_id]
+
+    def settle(self, product_id: str, **changes: Any) -> Product:
+        """Write the sums of the product's shards (and any other change) into its entity."""
+        shelf = self.shelf(product_id)
+        totals: dict[str, Any] = {k: sum(s[k] for s in shelf) for k in COUNTERS}
+        product = replace(self.products[product_id], **totals, shards=len(shelf), **changes)
         self.products[product_id] = product
         return product
+
+    def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
+        if product_id not in self.products:
+            raise NotFound(product_id)
+        shelf = self.shelf(product_id)
+        base, extra = divmod(quantity, len(shelf))
+        for k, shard in enumerate(shelf):
+            units = base + (1 if k < extra else 0)
+            shard["available"] += units
+            shard["added"] += units
+        return self.settle(product_id, updated_at=now, sold_out=False)
+
+    def add_shards(self, product_id: str, count: int, now: datetime) -> Product:
+        if product_id not in self.products:
+            raise NotFound(product_id)
+        shelf = self.shelf(product_id)
+        if count <= len(shelf):
+            raise Conflict(product_id)
+        shelf.extend(dict.fromkeys(COUNTERS, 0) for _ in range(count - len(shelf)))
+        return self.settle(product_id, updated_at=now)
 
     def get(self, product_id: str) -> Product | None:
         return self.products.get(product_id)
@@ -146,6 +176,9 @@ class InMemoryOrders:
 
     def get(self, order_id: str) -> Order | None:
         return self.orders.get(order_id)
+
+    def claimed(self, key: str, now: datetime) -> KeyAlreadyClaimed | None:
+        return KeyAlreadyClaimed(*self.claims[key]) if key in self.claims else None
 
     def page_for_user(self, user_id: str, limit: int, start: PageKey | None) -> Page[Order, PageKey]:
         mine = sorted(
@@ -202,17 +235,38 @@ class InMemoryOrders:
 
 @dataclass
 class InMemoryInventory:
-    """Reserve, release and commit over the two stores, all-or-nothing like a transaction."""
+    """Reserve, release and commit over the two stores and the products' shards, all-or-nothing."""
 
     products: InMemoryProducts
     orders: InMemoryOrders
     fail_commit: bool = False
 
-    def _move(self, order: Order, **deltas: int) -> None:
+    def _move(self, takes: tuple[StockTake, ...], **deltas: int) -> None:
+        for take in takes:
+            shard = self.products.shelf(take.product_id)[take.shard]
+            for name, sign in deltas.items():
+                shard[name] += sign * take.quantity
+        for product_id in {t.product_id for t in takes}:
+            self.products.settle(product_id)
+
+    def _plan(self, order: Order) -> tuple[StockTake, ...]:
+        """Each line from the shards that hold units, fullest first; InsufficientInventory if the product lacks them."""
+        takes: list[StockTake] = []
         for line in order.lines:
-            p = self.products.products[line.product_id]
-            changes = {k: getattr(p, k) + v * line.quantity for k, v in deltas.items()}
-            self.products.products[line.product_id] = replace(p, **changes)
+            if line.product_id not in self.products.products:
+                raise InsufficientInventory(line.product_id)
+            shelf = self.products.shelf(line.product_id)
+            if sum(s["available"] for s in shelf) < line.quantity:
+                if all(s["available"] == 0 and s["reserved"] == 0 for s in shelf):
+                    self.products.settle(line.product_id, sold_out=True)
+                raise InsufficientInventory(line.product_id)
+            wanted = line.quantity
+            for k in sorted(range(len(shelf)), key=lambda i: -shelf[i]["available"]):
+                units = min(wanted, shelf[k]["available"])
+                if units:
+                    takes.append(StockTake(line.product_id, k, units))
+                    wanted -= units
+        return tuple(takes)
 
     def reserve(self, order: Order, now: datetime) -> None:
         current = self.orders._must(order.id)
@@ -222,18 +276,16 @@ class InMemoryInventory:
             raise OrderCancelled(order.id)
         if current.status is not OrderStatus.PROCESSING:
             raise IllegalTransition(order.id)
-        for line in order.lines:
-            p = self.products.products.get(line.product_id)
-            if p is None or p.available < line.quantity:
-                raise InsufficientInventory(line.product_id)
-        self._move(order, available=-1, reserved=1)
-        self.orders.orders[order.id] = replace(current, inventory=InventoryState.RESERVED, updated_at=now)
+        takes = self._plan(order)
+        self._move(takes, available=-1, reserved=1)
+        reserved = replace(current, inventory=InventoryState.RESERVED, taken=takes, updated_at=now)
+        self.orders.orders[order.id] = reserved
 
     def release(self, order: Order, now: datetime) -> bool:
         current = self.orders._must(order.id)
         if current.inventory is not InventoryState.RESERVED:
             return False
-        self._move(order, available=1, reserved=-1)
+        self._move(current.takes(), available=1, reserved=-1)
         self.orders.orders[order.id] = replace(current, inventory=InventoryState.RELEASED, updated_at=now)
         return True
 
@@ -244,7 +296,7 @@ class InMemoryInventory:
         ready = current.inventory is InventoryState.RESERVED and current.payment is PaymentState.CHARGED
         if self.fail_commit or not ready or not can_move(current.status, OrderStatus.CONFIRMED):
             raise CommitFailed(order.id)
-        self._move(order, reserved=-1, sold=1)
+        self._move(current.takes(), reserved=-1, sold=1)
         confirmed = replace(current.moved(OrderStatus.CONFIRMED, now), inventory=InventoryState.COMMITTED)
         self.orders.orders[order.id] = confirmed
         return confirmed

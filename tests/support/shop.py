@@ -1,9 +1,11 @@
 """The stock-and-money property, run on the fakes and on the DynamoDB adapters alike.
 
 Random restocks, orders (some declined), cancellations, interleaved and duplicated saga steps, duplicate
-whole executions (Express workflows are at-least-once), reprices and commit faults; afterwards every order
-is final, nothing is held, sold stock matches the confirmed orders, and the money kept is exactly the
-confirmed totals.
+whole executions (Express workflows are at-least-once), reprices, commit faults, shards added while orders
+flow, and steps that crash after their write; afterwards every order is final, nothing is held, sold stock
+matches the confirmed orders, and the money kept is exactly the confirmed totals. Throughout, no stock is
+oversold or lost, an order fails for stock only while its product lacks the units, and a sold-out refusal
+comes only when nothing is available or reserved.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from app.adapters.dynamodb.inventory import DynamoInventory
 from app.adapters.dynamodb.orders import DynamoOrderRepository
 from app.adapters.dynamodb.payments import SimulatedPaymentGateway
 from app.adapters.dynamodb.products import DynamoProductRepository
+from app.adapters.dynamodb.stock_shards import ShardCounts
 from app.bootstrap import Container, bootstrap
-from app.domain.errors import CommitFailed
+from app.domain.errors import CommitFailed, InsufficientInventory, ServiceUnavailable, SoldOut
 from app.domain.orders import FINAL, Order, OrderStatus
 from app.domain.payments import DECLINED_TOKEN
-from app.domain.products import Product
-from app.services.ports.orders import Inventory, OrderRepository
+from app.domain.products import SHARDS_MAX, Product
+from app.services.ports.orders import Inventory, OrderRepository, ProductRepository
 from infra.local.provision import client as aws
 from infra.local.template import Stack, load_template
 from tests.support.order_world import AslExecution, OrderWorld, Task
@@ -42,6 +45,9 @@ action = st.one_of(
     st.tuples(st.just("commit_fault"), st.booleans()),
     # Express workflows run at least once: a second whole execution of an order, interleaved with the others.
     st.tuples(st.just("duplicate"), st.integers(0, 20)),
+    # Shards added while orders flow; a step whose work is applied but whose answer is lost (a crash).
+    st.tuples(st.just("reshard"), st.sampled_from(PRODUCTS), st.integers(1, 3)),
+    st.tuples(st.just("crash"), st.sampled_from(["reserve", "release", "commit"])),
 )
 Handlers = Callable[[bool], dict[str, Task]]
 
@@ -79,11 +85,12 @@ class Shop:
 
     def __init__(self, world: OrderWorld) -> None:
         self.world = world
-        self.container: Container = world.container
+        self.inventory = AuditedInventory(world.inventory, world.orders, world.products)
+        self.container: Container = bootstrap(world.settings, replace(world.ports, inventory=self.inventory))
 
     def commit_fault(self, on: bool) -> None:
         """Make every commit fail (CommitFailed), as a broken inventory would."""
-        self.world.inventory.fail_commit = on
+        self.inventory.fail_commit = on
 
     def products(self) -> list[Product]:
         """Every product as stored."""
@@ -100,27 +107,47 @@ class Shop:
 
 
 @dataclass
-class FaultyCommits:
-    """An inventory whose commits can be made to fail, around the real one (the fake's `fail_commit`)."""
+class AuditedInventory:
+    """The real inventory, checked: a stock refusal must be true; commits can fail; a step can crash after its write."""
 
     inner: Inventory
     orders: OrderRepository
+    products: ProductRepository
     fail_commit: bool = field(default=False)
+    crash: set[str] = field(default_factory=set)
 
     def reserve(self, order: Order, now: datetime) -> None:
-        """As the inner inventory."""
-        self.inner.reserve(order, now)
+        """As the inner inventory; a refusal for stock is checked against the products as they stand."""
+        try:
+            self.inner.reserve(order, now)
+        except InsufficientInventory:
+            stock = self.products.get_many([x.product_id for x in order.lines])
+            assert any(x.product_id not in stock or stock[x.product_id].available < x.quantity for x in order.lines), (
+                f"refused for stock while every line's units were there: {order.lines} {stock}"
+            )
+            raise
+        self._crash("reserve")
 
     def release(self, order: Order, now: datetime) -> bool:
         """As the inner inventory."""
-        return self.inner.release(order, now)
+        released = self.inner.release(order, now)
+        self._crash("release")
+        return released
 
     def commit(self, order: Order, now: datetime) -> Order:
         """CommitFailed while failing, except for an order already confirmed (a commit is idempotent)."""
         current = self.orders.get(order.id)
         if self.fail_commit and not (current is not None and current.status is OrderStatus.CONFIRMED):
             raise CommitFailed(order.id)
-        return self.inner.commit(order, now)
+        committed = self.inner.commit(order, now)
+        self._crash("commit")
+        return committed
+
+    def _crash(self, step: str) -> None:
+        """The write is applied; the answer is lost once (the task is retried, as Lambda would run it again)."""
+        if step in self.crash:
+            self.crash.discard(step)
+            raise ServiceUnavailable(f"{step} applied, then the function died")
 
 
 class DynamoShop(Shop):
@@ -131,17 +158,14 @@ class DynamoShop(Shop):
         self.stack = stack
         dynamodb = aws(stack, "dynamodb")
         self.orders = DynamoOrderRepository(dynamodb, stack.name("OrdersTable"), stack.name("IdempotencyTable"))
-        self.product_repo = DynamoProductRepository(dynamodb, stack.name("ProductsTable"))
-        self.inventory = FaultyCommits(DynamoInventory(dynamodb, stack.name("ProductsTable"), self.orders), self.orders)
+        self.product_repo = DynamoProductRepository(dynamodb, stack.name("ProductsTable"), ShardCounts())
+        inner = DynamoInventory(dynamodb, stack.name("ProductsTable"), self.orders, ShardCounts())
+        self.inventory = AuditedInventory(inner, self.orders, self.product_repo)
         payments = SimulatedPaymentGateway(dynamodb, stack.name("PaymentsTable"), 100_000, world.clock)
         ports = replace(
             world.ports, products=self.product_repo, orders=self.orders, inventory=self.inventory, payments=payments
         )
         self.container = bootstrap(world.settings, ports)
-
-    def commit_fault(self, on: bool) -> None:
-        """Make every commit fail."""
-        self.inventory.fail_commit = on
 
     def products(self) -> list[Product]:
         """Every product as DynamoDB holds it."""
@@ -190,7 +214,12 @@ def _play(
     if kind == "restock":
         services.catalog.restock(act[1], act[2])
     elif kind == "place":
-        placed = services.orders.place("u1", act[1], payment_token=DECLINED_TOKEN if act[2] else "tok_visa")
+        try:
+            placed = services.orders.place("u1", act[1], payment_token=DECLINED_TOKEN if act[2] else "tok_visa")
+        except SoldOut:
+            stock = {p.id: p for p in shop.products()}
+            assert any(stock[pid].available == stock[pid].reserved == 0 for pid, _ in act[1]), stock
+            return
         if services.order_dispatcher.dispatch(placed.order.id) == "started":
             executions.append(AslExecution(handlers(False), {"orderId": placed.order.id}))
     elif kind == "cancel" and executions:
@@ -206,6 +235,12 @@ def _play(
         services.catalog.put(act[1], act[1], 100 + n, "USD")
     elif kind == "commit_fault":
         shop.commit_fault(act[1])
+    elif kind == "reshard":
+        current = services.catalog.get(act[1]).shards
+        if current + act[2] <= SHARDS_MAX:
+            services.catalog.reshard(act[1], current + act[2])
+    elif kind == "crash":
+        shop.inventory.crash.add(act[1])
     elif kind == "duplicate" and executions:
         order_id = executions[act[1] % len(executions)].data["orderId"]
         executions.append(AslExecution(handlers(False), {"orderId": order_id}))

@@ -1,15 +1,17 @@
-"""DynamoDB implementations of AnalyticsStore (Analytics table) and StockWatch (Products table).
+"""DynamoDB implementation of AnalyticsStore (Analytics table).
 
-Analytics items: `pk = DAY#<yyyy-mm-dd>` with `sk` SALES#<currency> (orders and amount) and UNITS#<productId>
-(units), each only ever changed by ADD. Days written before SALES# existed hold TOTAL (orders) and
-REVENUE#<currency> (amount) instead; both are read. One item fewer per order: every item of the transaction
-costs 2 write units. `pk = EVENT#<sale id>` (one per order) is the marker that
+Analytics items: `pk = DAY#<yyyy-mm-dd>` (or `DAY#<yyyy-mm-dd>#<k>`, see SHARDS) with `sk` SALES#<currency>
+(orders and amount) and UNITS#<productId> (units), each only ever changed by ADD. Days written before SALES#
+existed hold TOTAL (orders) and REVENUE#<currency> (amount) instead; both are read. One item fewer per order:
+every item of the transaction costs 2 write units. `pk = EVENT#<sale id>` (one per order) is the marker that
 makes an order count once: it is put, conditionally, in the same transaction as the ADDs.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,10 +24,21 @@ from app.domain.errors import ServiceUnavailable
 from app.services.ports.events import DailyAggregate, Sale
 
 MARKER_TTL = timedelta(days=30)  # far longer than EventBridge retries (24 h at most)
+# Every order of a day adds to that day's items, 4 write units an order on one partition key: one key would cap
+# the whole shop at 250 orders a second. Each sale adds to one of SHARDS keys, chosen by its id; a day's read
+# queries them all. Fixed: a sale counted under a shard past a lowered count would no longer be read.
+SHARDS = 32
+_READERS = 8
 
 
-def _day_key(day: date) -> str:
-    return f"DAY#{day.isoformat()}"
+def day_key(day: date, shard: int = 0) -> str:
+    """The partition key of one of a day's shards (shard 0 is the key days had before shards)."""
+    return f"DAY#{day.isoformat()}" if shard == 0 else f"DAY#{day.isoformat()}#{shard}"
+
+
+def shard_of(sale_id: str) -> int:
+    """The day shard a sale adds to (stable, so that a retried event adds to the same items)."""
+    return zlib.crc32(sale_id.encode()) % SHARDS
 
 
 class DynamoAnalytics:
@@ -48,8 +61,9 @@ class DynamoAnalytics:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        adds = [self._sales(sale.day, sale.currency, sale.revenue)]
-        adds += [self._add(sale.day, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
+        pk = day_key(sale.day, shard_of(sale_id))
+        adds = [self._sales(pk, sale.currency, sale.revenue)]
+        adds += [self._add(pk, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
         try:
             writes.transact(self.client, [marker, *adds])
         except ClientError as exc:
@@ -61,36 +75,37 @@ class DynamoAnalytics:
             raise
         return True
 
-    def _sales(self, day: date, currency: str, revenue: int) -> dict[str, Any]:
+    def _sales(self, pk: str, currency: str, revenue: int) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": to_item({"pk": _day_key(day), "sk": f"SALES#{currency}"}),
+                "Key": to_item({"pk": pk, "sk": f"SALES#{currency}"}),
                 "UpdateExpression": "ADD orders :one, amount :v",
                 "ExpressionAttributeValues": to_item({":one": 1, ":v": revenue}),
             }
         }
 
-    def _add(self, day: date, sk: str, attribute: str, value: int) -> dict[str, Any]:
+    def _add(self, pk: str, sk: str, attribute: str, value: int) -> dict[str, Any]:
         return {
             "Update": {
                 "TableName": self.table,
-                "Key": to_item({"pk": _day_key(day), "sk": sk}),
+                "Key": to_item({"pk": pk, "sk": sk}),
                 "UpdateExpression": f"ADD {attribute} :v",
                 "ExpressionAttributeValues": to_item({":v": value}),
             }
         }
 
     def days(self, first: date, last: date) -> list[DailyAggregate]:
-        """One Query per day (every page of it), oldest first; days without items are left out."""
-        found: list[DailyAggregate] = []
+        """One Query per day and shard (every page of it), oldest first; days without items are left out."""
         # Counted, not stepped past `last`: the day after date.max does not exist.
-        for offset in range((last - first).days + 1):
-            day = first + timedelta(days=offset)
-            items = self._query(_day_key(day))
-            if items:
-                found.append(_aggregate(day, items))
-        return found
+        days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+        keys = [(day, day_key(day, shard)) for day in days for shard in range(SHARDS)]
+        with ThreadPoolExecutor(_READERS) as pool:  # boto3 clients are thread-safe; the queries wait on I/O
+            pages = list(pool.map(lambda key: self._query(key[1]), keys))
+        items: dict[date, list[dict[str, Any]]] = {}
+        for (day, _), found in zip(keys, pages, strict=True):
+            items.setdefault(day, []).extend(found)
+        return [_aggregate(day, items[day]) for day in days if items[day]]
 
     def _query(self, pk: str) -> list[dict[str, Any]]:
         args: dict[str, Any] = {
@@ -118,5 +133,5 @@ def _aggregate(day: date, items: list[dict[str, Any]]) -> DailyAggregate:
         if kind in ("SALES", "REVENUE"):
             revenue[name] = revenue.get(name, 0) + int(item.get("amount", 0))
         elif kind == "UNITS":
-            units[name] = int(item.get("units", 0))
+            units[name] = units.get(name, 0) + int(item.get("units", 0))
     return DailyAggregate(day=day, orders=orders, revenue=revenue, units=units)

@@ -1,20 +1,22 @@
 """DynamoDB implementation of Inventory: each stock move is one transaction with the order's record.
 
-The order item carries `inventory` (RESERVED, RELEASED, COMMITTED); every transaction is
-conditional on it, so a re-run of a task finds the step done and does nothing.
+The order item carries `inventory` (RESERVED, RELEASED, COMMITTED) and `taken` (which shard gave which
+units); every transaction is conditional on `inventory`, so a re-run of a task finds the step done and does
+nothing, and release and commit move exactly the units the reservation took (docs/decisions/0012).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes
-from app.adapters.dynamodb import product_items, writes
+from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_transient
+from app.adapters.dynamodb import product_items, stock_shards, writes
 from app.adapters.dynamodb.items import to_item
-from app.adapters.dynamodb.orders import DynamoOrderRepository
+from app.adapters.dynamodb.orders import DynamoOrderRepository, take_value
 from app.domain.errors import (
     CommitFailed,
     IllegalTransition,
@@ -23,40 +25,148 @@ from app.domain.errors import (
     OrderCancelled,
     ServiceUnavailable,
 )
-from app.domain.orders import OUTCOME_EVENT, InventoryState, Order, OrderStatus, PaymentState
+from app.domain.orders import OUTCOME_EVENT, InventoryState, Order, OrderStatus, PaymentState, StockTake
+
+RESERVE_ATTEMPTS = 4  # a new plan per attempt; every failure before the last is a shard emptied meanwhile
+MAX_ACTIONS = 100  # a transaction's limit: the order's own update plus one move per take
+
+
+def _code(reason: dict[str, Any]) -> str:
+    return str(reason.get("Code", "None"))
+
+
+def _with_old(move: dict[str, Any]) -> dict[str, Any]:
+    """A stock move whose failed condition reports the item it saw (no read: the cancellation carries it)."""
+    return {"Update": {**move["Update"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+
+def _wanted(order: Order, product_id: str) -> int:
+    return sum(x.quantity for x in order.lines if x.product_id == product_id)
 
 
 class DynamoInventory:
     """Reserve, release and commit across the Orders and Products tables."""
 
-    def __init__(self, client: Any, products_table: str, orders: DynamoOrderRepository) -> None:
+    def __init__(
+        self,
+        client: Any,
+        products_table: str,
+        orders: DynamoOrderRepository,
+        seen: stock_shards.ShardCounts = stock_shards.SEEN,
+    ) -> None:
         self.client = client
         self.products_table = products_table
         self.orders = orders
+        self.seen = seen
 
     def reserve(self, order: Order, now: datetime) -> None:
-        """available -> reserved for every line, only if each has enough stock and the order is live."""
-        mark = self._order_update(
-            order.id,
-            "SET inventory = :r, updatedAt = :now",
-            "#s = :p AND attribute_not_exists(inventory)",
-            {":r": InventoryState.RESERVED.value, ":p": OrderStatus.PROCESSING.value, ":now": now.isoformat()},
-        )
-        moves = self._stock(order, product_items.RESERVE)
-        codes = self._transact([mark, *moves])
-        if not codes:
-            return
-        if codes[0] == CONDITION_FAILED:
-            current = self._current(order.id)
-            if current.inventory is not None:
-                return  # a re-run: reserved (and maybe released or committed) already
-            if current.status is OrderStatus.CANCELLED:
-                raise OrderCancelled(f"order {order.id} was cancelled")
-            raise IllegalTransition(f"order {order.id} is {current.status}, it cannot reserve stock")
-        short = [
-            line.product_id for line, code in zip(order.lines, codes[1:], strict=False) if code == CONDITION_FAILED
-        ]
-        raise InsufficientInventory(f"not enough stock for {', '.join(short)}")
+        """available -> reserved for every line, only if the stock is there and the order is live.
+
+        Fails for stock only when an atomic snapshot of the product's shards shows too few units in all of
+        them; a shard that ran dry while others hold units gets a new plan, tried again.
+        """
+        takes = stock_shards.first_choice(order, self.seen)
+        for _ in range(RESERVE_ATTEMPTS):
+            moves = [_with_old(m) for m in self._moves(takes, product_items.RESERVE)]
+            reasons = self._cancelled([self._mark_reserved(order, takes, now), *moves])
+            if not reasons:
+                return
+            if _code(reasons[0]) == CONDITION_FAILED:
+                self._reserved_before(order.id)
+                return
+            heads: dict[str, dict[str, Any] | None] = {}
+            for take, reason in zip(takes, reasons[1:], strict=False):
+                if _code(reason) == CONDITION_FAILED:  # the product's item as the failed condition saw it
+                    heads[take.product_id] = reason.get("Item") if take.shard == 0 else heads.get(take.product_id)
+            shards = self._snapshots(heads)
+            lacking = sorted(pid for pid in heads if stock_shards.available(shards[pid]) < _wanted(order, pid))
+            if lacking:
+                self._mark_sold_out([pid for pid in lacking if stock_shards.empty(shards[pid])], shards)
+                raise InsufficientInventory(f"not enough stock for {', '.join(lacking)}")
+            takes = stock_shards.replan(takes, shards)
+            if len(takes) >= MAX_ACTIONS:
+                break
+        raise ServiceUnavailable(f"order {order.id}: stock kept moving between shards, retry")
+
+    def _reserved_before(self, order_id: str) -> None:
+        """The order's own condition failed: a re-run finds it reserved; anything else is refused."""
+        current = self._current(order_id)
+        if current.inventory is not None:
+            return  # a re-run: reserved (and maybe released or committed) already
+        if current.status is OrderStatus.CANCELLED:
+            raise OrderCancelled(f"order {order_id} was cancelled")
+        raise IllegalTransition(f"order {order_id} is {current.status}, it cannot reserve stock")
+
+    def _mark_reserved(self, order: Order, takes: tuple[StockTake, ...], now: datetime) -> dict[str, Any]:
+        # `taken` only when it is not every line whole from shard 0: an unsharded product's order item keeps its size.
+        values: dict[str, Any] = {":r": InventoryState.RESERVED.value, ":p": OrderStatus.PROCESSING.value}
+        values[":now"] = now.isoformat()
+        update = "SET inventory = :r, updatedAt = :now"
+        if takes != replace(order, taken=()).takes():
+            update += ", taken = :t"
+            values[":t"] = [take_value(t) for t in takes]
+        return self._order_update(order.id, update, "#s = :p AND attribute_not_exists(inventory)", values)
+
+    def _snapshots(self, heads: dict[str, dict[str, Any] | None]) -> dict[str, list[dict[str, int]]]:
+        """Each short product's shards at one instant; [] for a product flagged sold out (nothing to take).
+
+        An unsharded product's item is that instant by itself: the failed condition's view of it (no read), or one
+        consistent read. A flagged product needs no more either: the flag says every shard was empty, and only
+        a restock, which clears it in the same write, adds units.
+        """
+        found: dict[str, list[dict[str, int]]] = {}
+        for product_id, seen in sorted(heads.items()):
+            head = seen or self.client.get_item(
+                TableName=self.products_table, Key=product_items.key(product_id), ConsistentRead=True
+            ).get("Item")
+            if head is None:
+                raise InsufficientInventory(f"product {product_id} does not exist")
+            count = product_items.shards_of(head)
+            self.seen.saw(product_id, count)
+            if product_items.SOLD_OUT in head:
+                found[product_id] = []
+            elif count == 1:
+                found[product_id] = [product_items.counters(head)]
+            else:
+                shards = stock_shards.snapshot(self.client, self.products_table, product_id, count)
+                found[product_id] = shards or []
+        return found
+
+    def _mark_sold_out(self, product_ids: list[str], shards: dict[str, list[dict[str, int]]]) -> None:
+        """Flag each product sold out, conditional on every shard still being empty (a restock clears it)."""
+        for product_id in product_ids:
+            if not shards[product_id]:
+                continue  # flagged already
+            flag, empty = product_items.MARK_SOLD_OUT
+            values = to_item({":yes": True, ":zero": 0})
+            head = {"TableName": self.products_table, "Key": product_items.key(product_id)}
+            items: list[dict[str, Any]] = [
+                {
+                    "Update": {
+                        **head,
+                        "UpdateExpression": flag,
+                        "ConditionExpression": empty,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            ]
+            items += [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.products_table,
+                        "Key": product_items.shard_key(product_id, k),
+                        "ConditionExpression": empty,
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+                for k in range(1, len(shards[product_id]))
+            ]
+            try:
+                writes.transact(self.client, items)
+            except ClientError as exc:
+                if not cancellation_codes(exc):
+                    raise
+                # Stock came back since the snapshot (or a transaction raced): not sold out, nothing to flag.
 
     def release(self, order: Order, now: datetime) -> bool:
         """reserved -> available, once; False if the order holds no reservation."""
@@ -66,8 +176,7 @@ class DynamoInventory:
             "inventory = :r",
             {":rel": InventoryState.RELEASED.value, ":r": InventoryState.RESERVED.value, ":now": now.isoformat()},
         )
-        moves = self._stock(order, product_items.RELEASE)
-        codes = self._transact([mark, *moves])
+        codes = self._transact([mark, *self._moves(order.takes(), product_items.RELEASE)])
         if not codes:
             return True
         if codes[0] == CONDITION_FAILED:
@@ -90,8 +199,7 @@ class DynamoInventory:
                 ":now": now.isoformat(),
             },
         )
-        moves = self._stock(order, product_items.COMMIT)
-        codes = self._transact([mark, *moves])
+        codes = self._transact([mark, *self._moves(order.takes(), product_items.COMMIT)])
         current = self._current(order.id)
         if codes and current.status is not OrderStatus.CONFIRMED:
             raise CommitFailed(f"order {order.id} could not be committed ({current.status}, {current.inventory})")
@@ -109,23 +217,27 @@ class DynamoInventory:
             }
         }
 
-    def _stock(self, order: Order, move: tuple[str, str]) -> list[dict[str, Any]]:
-        return [product_items.stock_move(self.products_table, x.product_id, x.quantity, move) for x in order.lines]
+    def _moves(self, takes: tuple[StockTake, ...], move: tuple[str, str]) -> list[dict[str, Any]]:
+        return [product_items.stock_move(self.products_table, t.product_id, t.quantity, move, t.shard) for t in takes]
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str]:
         """Run the transaction; [] on success, else the per-item cancellation codes."""
+        return [_code(r) for r in self._cancelled(items)]
+
+    def _cancelled(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run the transaction; [] on success, else the per-item cancellation reasons (with Item where asked)."""
         for item in items:
             if item["Update"].get("ExpressionAttributeNames") is None:
                 item["Update"].pop("ExpressionAttributeNames", None)
         try:
             writes.transact(self.client, items)
         except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if not codes:
+            reasons: list[dict[str, Any]] = [dict(r) for r in exc.response.get("CancellationReasons", [])]
+            if not reasons:
                 raise
-            if "TransactionConflict" in codes:
-                raise ServiceUnavailable("a concurrent transaction touched the same items, retry") from exc
-            return codes
+            if is_transient(exc):
+                raise ServiceUnavailable("a concurrent transaction or a throttle cancelled it, retry") from exc
+            return reasons
         return []
 
     def _current(self, order_id: str) -> Order:

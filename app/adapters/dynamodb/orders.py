@@ -23,6 +23,7 @@ from app.domain.orders import (
     OrderLine,
     OrderStatus,
     PaymentState,
+    StockTake,
     sources_of,
 )
 from app.services.ports.common import Page, PageKey
@@ -47,7 +48,13 @@ def order_values(order: Order) -> dict[str, Any]:
         "payment": order.payment.value if order.payment else None,
         "paymentToken": order.payment_token,
         "outbox": order.outbox,
+        "taken": [take_value(t) for t in order.taken] or None,
     }
+
+
+def take_value(take: StockTake) -> dict[str, Any]:
+    """One StockTake as stored in the order's `taken` list."""
+    return {"productId": take.product_id, "shard": take.shard, "quantity": take.quantity}
 
 
 def to_order(item: dict[str, Any]) -> Order:
@@ -66,6 +73,7 @@ def to_order(item: dict[str, Any]) -> Order:
         payment=PaymentState(v["payment"]) if v.get("payment") else None,
         payment_token=v["paymentToken"],
         outbox=v.get("outbox"),
+        taken=tuple(StockTake(t["productId"], int(t["shard"]), int(t["quantity"])) for t in v.get("taken") or ()),
     )
 
 
@@ -105,13 +113,22 @@ class DynamoOrderRepository:
         except ClientError as exc:
             if cancellation_codes(exc)[1:2] != [CONDITION_FAILED]:
                 raise
-            held = self.client.get_item(
-                TableName=self.idempotency_table, Key=to_item({"idempotencyKey": claim.key}), ConsistentRead=True
-            ).get("Item")
+            held = self.claimed(claim.key, order.created_at)
             if held is None:  # expired and removed meanwhile: let the client retry
                 raise
-            values = from_item(held)
-            raise KeyAlreadyClaimed(values["orderId"], values["fingerprint"]) from exc
+            raise held from exc
+
+    def claimed(self, key: str, now: datetime) -> KeyAlreadyClaimed | None:
+        """The live claim on an Idempotency-Key at `now`, if any (TTL deletion lags: an expired one is none)."""
+        held = self.client.get_item(
+            TableName=self.idempotency_table, Key=to_item({"idempotencyKey": key}), ConsistentRead=True
+        ).get("Item")
+        if held is None:
+            return None
+        values = from_item(held)
+        if int(values["expiresAt"]) < math.floor(now.timestamp()):
+            return None
+        return KeyAlreadyClaimed(values["orderId"], values["fingerprint"])
 
     def get(self, order_id: str) -> Order | None:
         """The order, read consistently."""

@@ -6,7 +6,8 @@ in transactions (see inventory), never by read-modify-write.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -16,20 +17,52 @@ from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_con
 from app.adapters.dynamodb import product_items as layout
 from app.adapters.dynamodb import writes
 from app.adapters.dynamodb.items import from_item, to_item
-from app.domain.errors import NotFound
+from app.adapters.dynamodb.stock_shards import SEEN, ShardCounts
+from app.domain.errors import Conflict, NotFound, ServiceUnavailable
 from app.domain.money import Money
 from app.domain.products import Product
 from app.services.ports.common import Page, PageKey
 
 _BATCH = 100
+HOT_SECONDS = 1.0  # how long a sharded product's catalog view is reused by get_many
+
+
+def _still(shards: int) -> str:
+    """The condition that the product still has `shards` shards (':n'); one shard may be unrecorded."""
+    counted = f"{layout.SHARDS} = :n"
+    return f"{layout.EXISTS} AND (attribute_not_exists({layout.SHARDS}) OR {counted})" if shards == 1 else counted
+
+
+_COUNT_ONLY = f"{layout.KEY}, {layout.SHARDS}"
+
+
+def _shard_restock(table: str, product_id: str, shard: int, quantity: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": layout.shard_key(product_id, shard),
+            "UpdateExpression": layout.SHARD_RESTOCK,
+            "ConditionExpression": layout.EXISTS,
+            "ExpressionAttributeValues": to_item({":q": quantity}),
+        }
+    }
 
 
 class DynamoProductRepository:
-    """Products keyed by productId."""
+    """Products keyed by productId (and their stock shards, `<id>#shard<k>`)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        seen: ShardCounts = SEEN,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
         self.table = table
+        self.seen = seen
+        self.monotonic = monotonic
+        self.hot: dict[str, tuple[float, Product]] = {}
 
     def upsert(self, product_id: str, name: str, price: Money, now: datetime) -> Product:
         """Create with zero stock, or change name and price; counters are kept."""
@@ -41,56 +74,145 @@ class DynamoProductRepository:
             ExpressionAttributeValues=layout.details(name, price, now),
             ReturnValues="ALL_NEW",
         )
+        if layout.shards_of(result["Attributes"]) > 1:
+            return self._read_back(product_id)  # the counters are the shards' sums
         return layout.to_product(result["Attributes"])
 
     def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
-        """ADD to available and added in one atomic update, then read the product as it stands.
+        """ADD to available and added, spread over the product's shards in one transaction, then read it.
 
-        A one-item transaction rather than an UpdateItem: an ADD whose answer is lost is applied again by
-        the SDK's retry, and only a transaction's ClientRequestToken makes that retry write nothing (a
-        restock is an admin's or an import's, rare enough for the second write unit and the read).
+        A transaction even for one shard: an ADD whose answer is lost is applied again by the SDK's retry, and
+        only a transaction's ClientRequestToken makes that retry write nothing (a restock is an admin's or an
+        import's, rare enough for the second write unit and the read).
         """
-        update = {
+        for _ in range(2):  # a second time only if the product gained shards between the read and the write
+            shards = self._shards(product_id)
+            parts = layout.split(quantity, shards)
+            head = {
+                "TableName": self.table,
+                "Key": layout.key(product_id),
+                "UpdateExpression": layout.RESTOCK,
+                "ConditionExpression": _still(shards),
+                "ExpressionAttributeValues": to_item({":q": parts[0], ":now": now.isoformat(), ":n": shards}),
+            }
+            items = [
+                {"Update": head},
+                *(_shard_restock(self.table, product_id, k, q) for k, q in enumerate(parts) if k and q),
+            ]
+            try:
+                writes.transact(self.client, items)
+                break
+            except ClientError as exc:
+                if cancellation_codes(exc)[:1] != [CONDITION_FAILED]:
+                    raise
+        else:
+            raise ServiceUnavailable(f"product {product_id} is being resharded, retry")
+        return self._read_back(product_id)
+
+    def add_shards(self, product_id: str, count: int, now: datetime) -> Product:
+        """Grow the product to `count` stock shards: new empty shard items and the count, in one transaction.
+
+        Conditional on the count read first, so two admins growing it at once cannot both succeed; orders keep
+        flowing meanwhile, since no counter moves.
+        """
+        shards = self._shards(product_id)
+        head = {
             "TableName": self.table,
             "Key": layout.key(product_id),
-            "UpdateExpression": layout.RESTOCK,
-            "ConditionExpression": layout.EXISTS,
-            "ExpressionAttributeValues": to_item({":q": quantity, ":now": now.isoformat()}),
+            "UpdateExpression": f"SET {layout.SHARDS} = :new, updatedAt = :now",
+            "ConditionExpression": _still(shards),
+            "ExpressionAttributeValues": to_item({":new": count, ":n": shards, ":now": now.isoformat()}),
         }
+        new = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": layout.new_shard(product_id, k, now),
+                    "ConditionExpression": layout.ABSENT,
+                }
+            }
+            for k in range(shards, count)
+        ]
         try:
-            writes.transact(self.client, [{"Update": update}])
+            writes.transact(self.client, [{"Update": head}, *new])
         except ClientError as exc:
-            if cancellation_codes(exc)[:1] == [CONDITION_FAILED]:
-                raise NotFound(f"product {product_id} not found") from exc
-            raise
+            if not cancellation_codes(exc):
+                raise
+            raise Conflict(f"product {product_id} was resharded meanwhile: read it and try again") from exc
+        self.seen.saw(product_id, count)
+        return self._read_back(product_id)
+
+    def _read_back(self, product_id: str) -> Product:
+        self.hot.pop(product_id, None)
         product = self.get(product_id)
         if product is None:  # deleted since: products are never deleted, but say so rather than guess
             raise NotFound(f"product {product_id} not found")
         return product
 
+    def _shards(self, product_id: str) -> int:
+        item = self.client.get_item(
+            TableName=self.table, Key=layout.key(product_id), ConsistentRead=True, ProjectionExpression=_COUNT_ONLY
+        ).get("Item")
+        if item is None:
+            raise NotFound(f"product {product_id} not found")
+        count = layout.shards_of(item)
+        self.seen.saw(product_id, count)
+        return count
+
     def get(self, product_id: str) -> Product | None:
-        """The product, read consistently."""
+        """The product, read consistently; a sharded product's counters from one snapshot of every shard."""
         item = self.client.get_item(TableName=self.table, Key=layout.key(product_id), ConsistentRead=True).get("Item")
-        return layout.to_product(item) if item else None
+        if item is None:
+            return None
+        shards = layout.shards_of(item)
+        self.seen.saw(product_id, shards)
+        if shards == 1:
+            return layout.to_product(item)
+        keys = [{"Get": {"TableName": self.table, "Key": layout.shard_key(product_id, k)}} for k in range(shards)]
+        found = [r["Item"] for r in self.client.transact_get_items(TransactItems=keys)["Responses"] if "Item" in r]
+        return layout.to_product(found[0], found[1:])
 
     def get_many(self, product_ids: Collection[str]) -> dict[str, Product]:
-        """BatchGetItem in chunks of 100, retrying unprocessed keys."""
-        found: dict[str, Product] = {}
-        ids = list(dict.fromkeys(product_ids))
-        for start in range(0, len(ids), _BATCH):
-            keys = [layout.key(i) for i in ids[start : start + _BATCH]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        """BatchGetItem in chunks of 100, retrying unprocessed keys; sharded products summed over their shards.
+
+        A sharded product is on sale: its summed view is kept for HOT_SECONDS, so that every order's read does not
+        land on its one item (docs/decisions/0012-stock-shards.md says why prices may lag that long).
+        """
+        now = self.monotonic()
+        found = {i: p for i in product_ids if (p := self._fresh(i, now)) is not None}
+        heads = self._batch([layout.key(i) for i in dict.fromkeys(product_ids) if i not in found])
+        sharded = {pid: item for pid, item in heads.items() if layout.shards_of(item) > 1}
+        extra = self._batch(
+            [layout.shard_key(pid, k) for pid, item in sharded.items() for k in range(1, layout.shards_of(item))]
+        )
+        for pid, item in heads.items():
+            shards = layout.shards_of(item)
+            self.seen.saw(pid, shards)
+            others = [extra[layout.shard_id(pid, k)] for k in range(1, shards) if layout.shard_id(pid, k) in extra]
+            found[pid] = layout.to_product(item, others)
+            if shards > 1:
+                self.hot[pid] = (now, found[pid])
+        return found
+
+    def _fresh(self, product_id: str, now: float) -> Product | None:
+        cached = self.hot.get(product_id)
+        return cached[1] if cached is not None and now - cached[0] < HOT_SECONDS else None
+
+    def _batch(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Items by key value, read consistently."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), _BATCH):
+            request: dict[str, Any] = {self.table: {"Keys": keys[start : start + _BATCH], "ConsistentRead": True}}
             while request:
                 result = self.client.batch_get_item(RequestItems=request)
                 for item in result.get("Responses", {}).get(self.table, []):
-                    product = layout.to_product(item)
-                    found[product.id] = product
+                    found[item[layout.KEY]["S"]] = item
                 request = result.get("UnprocessedKeys") or {}
         return found
 
     def page(self, limit: int, start: PageKey | None) -> Page[Product, PageKey]:
         """A page of products (scan order)."""
-        args: dict[str, Any] = {"TableName": self.table, "Limit": limit}
+        args: dict[str, Any] = {"TableName": self.table, "Limit": limit, "FilterExpression": layout.NOT_A_SHARD}
         if start:
             args["ExclusiveStartKey"] = to_item(start)
         result = self.client.scan(**args)
@@ -103,9 +225,11 @@ class DynamoProductRepository:
 class DynamoStockWatch:
     """A `lowStockAlert` flag on the product: set when a dip is announced, cleared when stock is back."""
 
-    def __init__(self, client: Any, products_table: str) -> None:
+    def __init__(self, client: Any, products_table: str, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.table = products_table
+        self.monotonic = monotonic
+        self.looked: dict[str, float] = {}
 
     def mark_low(self, product_id: str, threshold: int) -> int | None:
         """Set the flag if below the threshold and unset (returns available); else clear it if back above."""
@@ -117,18 +241,46 @@ class DynamoStockWatch:
         seen = self.client.get_item(
             TableName=self.table, Key=key, ConsistentRead=True, ProjectionExpression=layout.WATCHED
         ).get("Item")
+        if seen is not None and layout.shards_of(seen) > 1:
+            return self._mark_sharded(product_id, seen, threshold)
         move = layout.flag_move(from_item(seen), threshold) if seen else None
         if move is None:
             return None
         if move == "clear":
             self._clear(key, layout.BACK_ABOVE, {":t": threshold})
             return None
+        return self._flag(key, layout.FLAG_LOW[1], {":t": threshold})
+
+    def _mark_sharded(self, product_id: str, head: dict[str, Any], threshold: int) -> int | None:
+        """A product on sale: its shards are summed at most once per HOT_SECONDS here, off the orders' items.
+
+        The flag's writes cannot test the sum, so one dip can be announced twice only if a restock and a sale
+        bring it back and down again within that window; a low-stock alert is advice, not a count.
+        """
+        now = self.monotonic()
+        if now - self.looked.get(product_id, -HOT_SECONDS) < HOT_SECONDS:
+            return None
+        self.looked[product_id] = now
+        keys = [layout.shard_key(product_id, k) for k in range(1, layout.shards_of(head))]
+        shards = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
+        items = shards.get("Responses", {}).get(self.table, [])
+        available = sum(layout.counters(item)["available"] for item in [head, *items])
+        watched = {**from_item(head), "available": available}
+        move = layout.flag_move(watched, threshold)
+        if move == "clear":
+            self._clear(layout.key(product_id), layout.FLAGGED, {})
+        if move != "set":
+            return None
+        flagged = self._flag(layout.key(product_id), f"attribute_not_exists({layout.LOW_STOCK_FLAG})", {})
+        return None if flagged is None else available
+
+    def _flag(self, key: dict[str, Any], condition: str, values: dict[str, Any]) -> int | None:
         args = {
             "TableName": self.table,
             "Key": key,
             "UpdateExpression": layout.FLAG_LOW[0],
-            "ConditionExpression": layout.FLAG_LOW[1],
-            "ExpressionAttributeValues": to_item({":yes": True, ":t": threshold}),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item({":yes": True, **values}),
             "ReturnValues": "ALL_NEW",
         }
         try:

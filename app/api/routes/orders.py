@@ -31,6 +31,7 @@ OrderId = Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,80}$", description="Orde
         **replies_with(202, "Location", "Idempotent-Replayed"),
         **error_replies(
             r403="The token's user has no profile (deleted, or never created with POST /users)",
+            r409="SoldOut: a product has nothing available and nothing reserved (a restock ends it)",
             r422="Unknown products, products of more than one currency, or a reused Idempotency-Key",
         ),
     },

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from app.api import deps
+from app.api.openapi import error_replies
 from app.api.replies import reply
 from app.api.schemas.common import ID_PATTERN, Cursor, Limit
-from app.api.schemas.products import ProductList, ProductOut, ProductPut, Restock
+from app.api.schemas.products import ProductList, ProductOut, ProductPut, Reshard, Restock
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -29,6 +30,21 @@ async def restock(product_id: ProductId, body: Restock, request: Request) -> Res
     """Add stock atomically (admin)."""
     deps.caller(request).require_admin()
     return reply(ProductOut.of(deps.catalog(request).restock(product_id, body.quantity)))
+
+
+@router.put(
+    "/{product_id}/shards",
+    response_model=ProductOut,
+    response_model_by_alias=True,
+    responses=error_replies(
+        r409="Another admin resharded it meanwhile: read it and try again",
+        r422="Not more shards than it has, or more than the most there can be",
+    ),
+)
+async def reshard(product_id: ProductId, body: Reshard, request: Request) -> Response:
+    """Spread the product's stock over more shards (admin), for a sale; orders keep flowing meanwhile."""
+    deps.caller(request).require_admin()
+    return reply(ProductOut.of(deps.catalog(request).reshard(product_id, body.shards)))
 
 
 @router.get("", response_model=ProductList, response_model_by_alias=True)

@@ -40,6 +40,9 @@ class ProductRepository(Protocol):
     def restock(self, product_id: str, quantity: int, now: datetime) -> Product:
         """Atomically add stock; NotFound if the product does not exist."""
 
+    def add_shards(self, product_id: str, count: int, now: datetime) -> Product:
+        """Grow the product to `count` stock shards (more than it has); Conflict if it grew meanwhile."""
+
     def get(self, product_id: str) -> Product | None:
         """The product, if any."""
 
@@ -55,6 +58,9 @@ class OrderRepository(Protocol):
 
     def add(self, order: Order, claim: IdempotencyClaim | None) -> None:
         """Store a new order and its idempotency claim together; KeyAlreadyClaimed if the key is taken."""
+
+    def claimed(self, key: str, now: datetime) -> KeyAlreadyClaimed | None:
+        """The live claim on an Idempotency-Key, if any."""
 
     def get(self, order_id: str) -> Order | None:
         """The order, if any."""

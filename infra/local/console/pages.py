@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from infra.local import throttling
 from infra.local.console.render import known, of, page, schedules_of
 from infra.local.runtime.cron import next_fire
 from infra.local.runtime.trace import triggered_by
@@ -18,6 +19,9 @@ from infra.local.samples import sample_event
 
 SHOWN_INVOCATIONS = 50
 SHOWN_LOG_LINES = 300
+
+
+HOT_KEYS = 12
 
 
 def functions(request: Request) -> Response:
@@ -131,7 +135,10 @@ def tables(request: Request) -> Response:
     console = of(request)
     rows = [(t, console.resources.item_count(t)) for t in console.resources.table_ids()]
     buckets = [(b, len(console.resources.objects(b))) for b in console.resources.bucket_ids()]
-    return page(request, "tables.html", title="Tables and buckets", rows=rows, buckets=buckets)
+    # The local DynamoDB's own meter, in this process: the hottest keys and what it refused them.
+    hot = throttling.METER.report()[:HOT_KEYS]
+    limits = (1000 * throttling.METER.scale, 3000 * throttling.METER.scale)
+    return page(request, "tables.html", title="Tables and buckets", rows=rows, buckets=buckets, hot=hot, limits=limits)
 
 
 def table(request: Request) -> Response:

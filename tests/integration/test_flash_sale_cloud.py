@@ -1,0 +1,70 @@
+"""A flash sale on the local cloud's DynamoDB: concurrent reservations, a reshard and a restock while they run."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from app.adapters.dynamodb.inventory import DynamoInventory
+from app.adapters.dynamodb.orders import DynamoOrderRepository
+from app.adapters.dynamodb.products import DynamoProductRepository
+from app.adapters.dynamodb.stock_shards import ShardCounts
+from app.domain.errors import InsufficientInventory, ServiceUnavailable
+from app.domain.money import Money
+from app.domain.orders import Order, OrderLine, OrderStatus
+from infra.local.provision import client as aws
+from infra.local.template import Stack
+
+T0 = datetime(2026, 12, 7, tzinfo=UTC)
+ORDERS, THREADS, UNITS, RESTOCK = 48, 8, 30, 6
+
+
+@pytest.mark.slow
+def test_concurrent_orders_sell_exactly_the_units_there_are_while_shards_and_stock_are_added(stack: Stack) -> None:
+    dynamodb = aws(stack, "dynamodb")
+    orders = DynamoOrderRepository(dynamodb, stack.name("OrdersTable"), stack.name("IdempotencyTable"))
+    products = DynamoProductRepository(dynamodb, stack.name("ProductsTable"), ShardCounts())
+    products.upsert("mug", "Mug", Money(500, "USD"), T0)
+    products.add_shards("mug", 4, T0)
+    products.restock("mug", UNITS, T0)
+    placed = []
+    for i in range(ORDERS):
+        order = Order(f"o-{i:03}", "ada", (OrderLine("mug", 1, 500),), "USD", OrderStatus.PENDING, T0, T0)
+        orders.add(order, None)
+        placed.append(orders.transition(order.id, OrderStatus.PROCESSING, T0))
+    outcomes: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def shopper(mine: list[Order]) -> None:
+        inventory = DynamoInventory(dynamodb, stack.name("ProductsTable"), orders, ShardCounts())  # its own process
+        for order in mine:
+            while True:  # as the saga retries ServiceUnavailable
+                try:
+                    inventory.reserve(order, T0)
+                    outcome = "reserved"
+                except InsufficientInventory:
+                    outcome = "short"
+                except ServiceUnavailable:
+                    continue
+                with lock:
+                    outcomes[order.id] = outcome
+                break
+
+    threads = [threading.Thread(target=shopper, args=(placed[i::THREADS],)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    products.add_shards("mug", 8, T0)  # while orders flow
+    products.restock("mug", RESTOCK, T0)
+    for thread in threads:
+        thread.join(timeout=300)
+
+    mug = products.get("mug")
+    assert mug is not None
+    reserved = sum(1 for o in outcomes.values() if o == "reserved")
+    assert len(outcomes) == ORDERS
+    assert reserved == UNITS + RESTOCK  # not one more (oversell), not one fewer (a refusal while units were left)
+    assert (mug.shards, mug.available, mug.reserved, mug.sold, mug.added) == (8, 0, UNITS + RESTOCK, 0, UNITS + RESTOCK)
+    taken = [orders.get(o.id) for o in placed if outcomes[o.id] == "reserved"]
+    assert sum(t.quantity for o in taken if o is not None for t in o.takes()) == UNITS + RESTOCK
