@@ -56,6 +56,11 @@ def local_cloud(pytestconfig: pytest.Config) -> Iterator[LocalCloud]:
     cloud.stop()
 
 
+# The order queues hand each order over at once: a batching window's waits are tested in runtime/test_sqs.py,
+# and the topology's tests would otherwise wait it out at every order.
+TEST_PARAMETERS = {"OrderBatchingWindowSeconds": "1"}
+
+
 @pytest.fixture
 def stack_overrides() -> dict[str, str]:
     """Template parameters to deploy with (a test parametrizes `stack_overrides` to change them)."""
@@ -66,7 +71,7 @@ def stack_overrides() -> dict[str, str]:
 def stack(local_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, stack_overrides: dict[str, str]) -> Iterator[Stack]:
     """A freshly reset local cloud, provisioned from the template, with the API's environment."""
     local_cloud.reset()
-    stack = Stack(load_template(), local_cloud.endpoint, overrides=stack_overrides)
+    stack = Stack(load_template(), local_cloud.endpoint, overrides={**TEST_PARAMETERS, **stack_overrides})
     provision(stack)
     for key, value in {**function_env(stack, "ApiFunction"), **cloud_env(stack)}.items():
         monkeypatch.setenv(key, value)

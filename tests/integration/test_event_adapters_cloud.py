@@ -65,6 +65,34 @@ def test_stock_watch_writes_only_when_the_flag_must_change(stack: Stack) -> None
     assert watch.mark_low("ink", 20) == 13  # the next dip is announced again
 
 
+class UnprocessedBatch(CountingClient):
+    """Delegates to DynamoDB, except that a batch read comes back unprocessed, as a throttled one does."""
+
+    def batch_get_item(self, **args: Any) -> Any:
+        self.calls.append("batch_get_item")
+        return {"Responses": {}, "UnprocessedKeys": args["RequestItems"]}
+
+
+def test_a_sharded_products_dip_is_summed_over_its_shards_and_never_from_a_partial_read(stack: Stack) -> None:
+    dynamodb = aws(stack, "dynamodb")
+    table = stack.name("ProductsTable")
+    products = DynamoProductRepository(dynamodb, table)
+    products.upsert("lamp", "Lamp", Money(100, "USD"), NOW)
+    products.add_shards("lamp", 3, NOW)
+    products.restock("lamp", 4, NOW)  # 2, 1, 1
+    clock = [0.0]
+    throttled = DynamoStockWatch(UnprocessedBatch(dynamodb), table, lambda: clock[0])
+    assert throttled.mark_low("lamp", 5) is None  # shard 0 alone (2) would look like a dip: no decision
+    counting = CountingClient(dynamodb)
+    watch = DynamoStockWatch(counting, table, lambda: clock[0])
+    assert watch.mark_low("lamp", 5) == 4  # the sum of the three shards
+    assert counting.calls == ["get_item", "batch_get_item", "update_item"]
+    counting.calls.clear()
+    assert watch.mark_low("lamp", 5) is None  # within HOT_SECONDS: the head is read, the shards are not
+    assert counting.calls == ["get_item"]
+    assert "lowStockAlert" in dynamodb.get_item(TableName=table, Key={"productId": {"S": "lamp"}})["Item"]
+
+
 class ReclaimingClient:
     """Delegates to DynamoDB; right after a scan, re-claims the first key found (a concurrent POST)."""
 

@@ -13,6 +13,7 @@ import pytest
 
 from app.adapters.dynamodb.users import DynamoUserRepository
 from app.bootstrap import Container
+from app.domain.errors import SoldOut
 from app.domain.orders import Order, OrderStatus
 from app.domain.payments import DECLINED_TOKEN, FLAKY_TOKEN
 from app.domain.users import User
@@ -199,3 +200,26 @@ def test_fifty_parallel_orders_for_ten_units(
     assert (mug.available, mug.reserved, mug.sold) == (0, 0, 10)
     charges = ledger(stack)
     assert sum(charges.values()) == 10 * 1000
+
+
+@pytest.mark.slow
+def test_a_sharded_product_sells_out_through_the_saga_and_the_api_then_refuses_it(
+    stack: Stack, runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = shop(stack, monkeypatch, {}, users=["ada"])
+    api.catalog.put("lamp", "Lamp", 1000, "USD")
+    api.catalog.reshard("lamp", 2)
+    api.catalog.restock("lamp", 2)  # one unit on each shard
+    both = api.orders.place("ada", [("lamp", 2)]).order.id  # no shard holds two: a snapshot, then one from each
+    assert settle(stack, api, [both])[both].status is OrderStatus.CONFIRMED
+    late = api.orders.place("ada", [("lamp", 1)]).order.id  # accepted: nothing has flagged the lamp yet
+    failed = settle(stack, api, [late])[late]
+    assert (failed.status, failed.reason) == (OrderStatus.FAILED, "InsufficientInventory")
+    lamp = api.product_repo.get("lamp")
+    assert lamp is not None
+    assert (lamp.available, lamp.reserved, lamp.sold, lamp.sold_out) == (0, 0, 2, True)  # flagged by the saga
+    with pytest.raises(SoldOut):
+        api.orders.place("ada", [("lamp", 1)])
+    sold = api.order_repo.get(both)
+    assert sold is not None
+    assert sorted((t.shard, t.quantity) for t in sold.takes()) == [(0, 1), (1, 1)]

@@ -263,6 +263,8 @@ class DynamoStockWatch:
         self.looked[product_id] = now
         keys = [layout.shard_key(product_id, k) for k in range(1, layout.shards_of(head))]
         shards = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
+        if shards.get("UnprocessedKeys"):
+            return None  # a throttled shard: no sum this time, and a partial one would announce a false dip
         items = shards.get("Responses", {}).get(self.table, [])
         available = sum(layout.counters(item)["available"] for item in [head, *items])
         watched = {**from_item(head), "available": available}
