@@ -35,10 +35,11 @@ RELOAD ?= 1
 FRESH ?=
 DEBUG ?=
 API ?= uvicorn
-run: install  ## start everything and the console (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda, API_WORKERS=2, CONSOLE=0, WARM=0)
+run: install  ## start everything and the console (RELOAD=0, FRESH=1 empty state, DEBUG=<LogicalId>, API=lambda, API_WORKERS=2, CONSOLE=0, WARM=0, PARAMS="Name=Value ...")
 	@$(BIN)/python -m infra.local run --port $(PORT) --aws-port $(MOTO_PORT) --api $(API) --console-port $(CONSOLE_PORT) \
 		$(if $(filter 0,$(CONSOLE)),--no-console) $(if $(filter 0,$(WARM)),--no-warm) \
-		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)")
+		$(if $(filter 0,$(RELOAD)),--no-reload) $(if $(FRESH),--fresh) $(if $(DEBUG),--debug "$(DEBUG)") \
+		$(foreach p,$(PARAMS),--param "$(p)")
 
 reset: install  ## start `make run` with empty state (same as FRESH=1)
 	@$(MAKE) --no-print-directory run FRESH=1

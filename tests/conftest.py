@@ -13,6 +13,7 @@ from infra.local.provision import provision
 from infra.local.runtime import LocalRuntime
 from infra.local.template import Stack, load_template
 from tests.support import least_privilege
+from tests.support.parameters import TEST_PARAMETERS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -54,11 +55,6 @@ def local_cloud(pytestconfig: pytest.Config) -> Iterator[LocalCloud]:
     cloud.observers.append(least_privilege.recorder(pytestconfig).observe)
     yield cloud
     cloud.stop()
-
-
-# The order queues hand each order over at once: a batching window's waits are tested in runtime/test_sqs.py,
-# and the topology's tests would otherwise wait it out at every order.
-TEST_PARAMETERS = {"OrderBatchingWindowSeconds": "1"}
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--console-port", type=int, default=int(os.environ.get("CONSOLE_PORT", "8001")))
     run.add_argument("--no-warm", dest="warm", action="store_false", help="start workers on first use (WARM=0)")
     run.add_argument("--no-console", dest="console", action="store_false", help="no local console (CONSOLE=0)")
+    run.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="a template parameter (PARAMS=)"
+    )
     run.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LOCAL_STATE_DIR", STATE_DIR)))
     for name, text in (("status", "the running stack: functions, queues, executions"), ("redrive", "move a DLQ back")):
         extra = sub.add_parser(name, help=text)
@@ -71,8 +74,15 @@ def print_token(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Start everything; block until Ctrl-C or SIGTERM, then stop everything."""
+    from infra.local.parameters import BadParameter, overrides
     from infra.local.supervisor import RunOptions, Supervisor
+    from infra.local.template import load_template
 
+    try:
+        params = overrides(args.param, load_template())
+    except BadParameter as exc:
+        print(f"[run] {exc}", file=sys.stderr)
+        return 2
     options = RunOptions(
         host=args.host,
         port=args.port,
@@ -84,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         api=args.api,
         console_port=args.console_port if args.console else None,
         warm=args.warm,
+        params=params,
     )
     return Supervisor(options).run()
 

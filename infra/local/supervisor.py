@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
@@ -51,6 +51,7 @@ class RunOptions:
     api: str = "uvicorn"  # or "lambda": through the authorizer and the API function's Lambda handler
     console_port: int | None = 8001  # None: no console (CONSOLE=0)
     warm: bool = True  # False: each function's first worker starts with its first event (WARM=0)
+    params: dict[str, str] = field(default_factory=dict)  # template parameter overrides (PARAMS=)
 
 
 class ApiServer(Protocol):
@@ -170,7 +171,7 @@ class Supervisor:
 
     def _serve(self, cloud: LocalCloud, sock: socket.socket, console_sock: socket.socket | None) -> int:
         options = self.options
-        stack = Stack(load_template(), cloud.endpoint)
+        stack = Stack(load_template(), cloud.endpoint, overrides=dict(options.params))
         created = provision(stack)
         self.say(f"provisioned {created} resources from infra/template.yaml")
         store = StateStore(stack, options.state_dir, log=self.out)

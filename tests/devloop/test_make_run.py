@@ -7,6 +7,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -17,18 +18,13 @@ from tests.support.devrun import DEADLINE, DevRun, create_user, get_user
 
 @pytest.mark.slow
 def test_run_serves_the_api_and_the_local_aws_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    run = DevRun(tmp_path).ready()
+    run = DevRun(tmp_path, "--param", "WorkflowType=STANDARD").ready()
     try:
         health = httpx.get(f"{run.base}/health", timeout=30)
         assert (health.status_code, health.json()["checks"]["dynamodb"]) == (200, "ok")
-        dynamodb = boto3.client(
-            "dynamodb",
-            endpoint_url=f"http://127.0.0.1:{run.aws_port}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        assert "order-service-users-dev" in dynamodb.list_tables()["TableNames"]
+        assert "order-service-users-dev" in local_aws(run, "dynamodb").list_tables()["TableNames"]
+        machines = local_aws(run, "stepfunctions").list_state_machines()["stateMachines"]
+        assert {m["type"] for m in machines} == {"STANDARD"}  # PARAMS= reached the stack
         console = run.wait_for_line("Console ").split()[1]
         assert httpx.get(console, timeout=30).status_code == 200
         assert "started by its first event: WARM=0" in run.output()  # DevRun starts make run with WARM=0
@@ -37,6 +33,18 @@ def test_run_serves_the_api_and_the_local_aws_and_stops_on_ctrl_c(tmp_path: Path
         code = run.stop()
     assert code == 0, run.output()[-3000:]
     assert f"{run.base}/docs" in run.output()
+
+
+def local_aws(run: DevRun, service: str) -> Any:
+    """A boto3 client of the run's local AWS."""
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=f"http://127.0.0.1:{run.aws_port}",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def workers_of(run: DevRun) -> list[int]:
@@ -124,6 +132,14 @@ def test_an_unknown_debug_function_lists_the_functions(tmp_path: Path) -> None:
     assert "starting the local AWS" not in run.output()  # answered before anything starts
     assert "CleanupFunction" in run.output()
     assert "ValidateOrderFunction" in run.output()
+
+
+def test_a_parameter_the_template_would_refuse_is_answered_in_one_line(tmp_path: Path) -> None:
+    run = DevRun(tmp_path, "--param", "WorkflowType=FAST")
+    assert run.exited() == 2, run.output()[-3000:]
+    assert "starting the local AWS" not in run.output()
+    assert "PARAMS: WorkflowType must be one of EXPRESS, STANDARD, not 'FAST'" in run.output()
+    assert "Traceback" not in run.output()
 
 
 def test_ctrl_c_during_the_start_stops_cleanly(tmp_path: Path) -> None:

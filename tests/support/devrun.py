@@ -14,6 +14,7 @@ import httpx
 
 from infra.local.cloud import free_port
 from infra.local.paths import PROJECT_ROOT
+from tests.support.parameters import TEST_PARAMETERS
 
 DEADLINE = 90
 
@@ -31,6 +32,7 @@ class DevRun:
             command += ["--console-port", "0"]  # any free port: tests run side by side, and beside a developer's
         # Workers start with their first event: a test pays for the ones it reaches, not all thirteen.
         command += ["--no-warm"]
+        command += [arg for name, value in TEST_PARAMETERS.items() for arg in ("--param", f"{name}={value}")]
         self.process = subprocess.Popen(
             command,
             cwd=root,
