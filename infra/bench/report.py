@@ -155,7 +155,8 @@ Together: 120.8 µs to 115.3 µs, against a baseline of 79.2 µs.
 ## AWS requests and cost per order
 
 {orders} orders placed through the API handler and processed end to end by the local runtime (queue worker,
-Step Functions workflow, task functions, events). Requests by the template's functions, per order:
+Step Functions workflow, task functions, events), after one uncounted order that paid each worker's init and
+first invocation (once per environment in AWS, not per order). Requests by the template's functions, per order:
 
 | Service:Operation | Requests per order |
 |---|---:|
