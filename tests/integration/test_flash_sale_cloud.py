@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -21,14 +22,20 @@ T0 = datetime(2026, 12, 7, tzinfo=UTC)
 ORDERS, THREADS, UNITS, RESTOCK = 48, 8, 30, 6
 
 
-@pytest.mark.slow
-def test_concurrent_orders_sell_exactly_the_units_there_are_while_shards_and_stock_are_added(stack: Stack) -> None:
+def on_sale(stack: Stack, product_id: str, units: int) -> tuple[Any, DynamoOrderRepository, DynamoProductRepository]:
+    """A product in 4 stock shards with `units` spread over them, and the repositories that sold it."""
     dynamodb = aws(stack, "dynamodb")
     orders = DynamoOrderRepository(dynamodb, stack.name("OrdersTable"), stack.name("IdempotencyTable"))
     products = DynamoProductRepository(dynamodb, stack.name("ProductsTable"), ShardCounts())
-    products.upsert("mug", "Mug", Money(500, "USD"), T0)
-    products.add_shards("mug", 4, T0)
-    products.restock("mug", UNITS, T0)
+    products.upsert(product_id, product_id.title(), Money(500, "USD"), T0)
+    products.add_shards(product_id, 4, T0)
+    products.restock(product_id, units, T0)
+    return dynamodb, orders, products
+
+
+@pytest.mark.slow
+def test_concurrent_orders_sell_exactly_the_units_there_are_while_shards_and_stock_are_added(stack: Stack) -> None:
+    dynamodb, orders, products = on_sale(stack, "mug", UNITS)
     placed = []
     for i in range(ORDERS):
         order = Order(f"o-{i:03}", "ada", (OrderLine("mug", 1, 500),), "USD", OrderStatus.PENDING, T0, T0)
@@ -68,3 +75,17 @@ def test_concurrent_orders_sell_exactly_the_units_there_are_while_shards_and_sto
     assert (mug.shards, mug.available, mug.reserved, mug.sold, mug.added) == (8, 0, UNITS + RESTOCK, 0, UNITS + RESTOCK)
     taken = [orders.get(o.id) for o in placed if outcomes[o.id] == "reserved"]
     assert sum(t.quantity for o in taken if o is not None for t in o.takes()) == UNITS + RESTOCK
+
+
+def test_a_process_that_never_saw_the_product_spreads_its_first_orders_over_the_shards(stack: Stack) -> None:
+    dynamodb, orders, products = on_sale(stack, "lamp", 40)  # 10 a shard: shard 0 alone could serve all eight
+    inventory = DynamoInventory(dynamodb, stack.name("ProductsTable"), orders, ShardCounts())  # a new process
+    for i in range(8):
+        order = Order(f"l-{i}", "ada", (OrderLine("lamp", 1, 500),), "USD", OrderStatus.PENDING, T0, T0)
+        orders.add(order, None)
+        inventory.reserve(orders.transition(order.id, OrderStatus.PROCESSING, T0), T0)
+    taken = {t.shard for i in range(8) if (o := orders.get(f"l-{i}")) is not None for t in o.takes()}
+    assert len(taken) > 1  # not every order on the product's own item until it runs dry
+    lamp = products.get("lamp")
+    assert lamp is not None
+    assert (lamp.available, lamp.reserved) == (32, 8)

@@ -65,6 +65,8 @@ class DynamoInventory:
         Fails for stock only when an atomic snapshot of the product's shards shows too few units in all of
         them; a shard that ran dry while others hold units gets a new plan, tried again.
         """
+        stale = self.seen.stale(x.product_id for x in order.lines)
+        stock_shards.learn(self.client, self.products_table, stale, self.seen)
         takes = stock_shards.first_choice(order, self.seen)
         for _ in range(RESERVE_ATTEMPTS):
             moves = [_with_old(m) for m in self._moves(takes, product_items.RESERVE)]

@@ -56,6 +56,7 @@ FLAGGED = f"attribute_exists({LOW_STOCK_FLAG})"
 BACK_ABOVE = f"available >= :t AND {FLAGGED}"
 UNFLAG = f"REMOVE {LOW_STOCK_FLAG}"
 WATCHED = f"{KEY}, available, {SHARDS}, {LOW_STOCK_FLAG}"
+COUNT_ONLY = f"{KEY}, {SHARDS}"
 
 
 def flag_move(watched: dict[str, Any], threshold: int) -> Literal["set", "clear"] | None:

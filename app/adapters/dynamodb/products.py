@@ -33,9 +33,6 @@ def _still(shards: int) -> str:
     return f"{layout.EXISTS} AND (attribute_not_exists({layout.SHARDS}) OR {counted})" if shards == 1 else counted
 
 
-_COUNT_ONLY = f"{layout.KEY}, {layout.SHARDS}"
-
-
 def _shard_restock(table: str, product_id: str, shard: int, quantity: int) -> dict[str, Any]:
     return {
         "Update": {
@@ -151,7 +148,10 @@ class DynamoProductRepository:
 
     def _shards(self, product_id: str) -> int:
         item = self.client.get_item(
-            TableName=self.table, Key=layout.key(product_id), ConsistentRead=True, ProjectionExpression=_COUNT_ONLY
+            TableName=self.table,
+            Key=layout.key(product_id),
+            ConsistentRead=True,
+            ProjectionExpression=layout.COUNT_ONLY,
         ).get("Item")
         if item is None:
             raise NotFound(f"product {product_id} not found")
@@ -233,6 +233,8 @@ class DynamoStockWatch:
 
     def mark_low(self, product_id: str, threshold: int) -> int | None:
         """Set the flag if below the threshold and unset (returns available); else clear it if back above."""
+        if self._looked_lately(product_id):
+            return None  # a product on sale, summed within HOT_SECONDS: its one item is not read again
         key = layout.key(product_id)
         # Read first: for most orders the stock is above the threshold and unflagged, and then nothing is
         # written. The two conditional writes would both fail there, and a failed write still costs a write
@@ -257,10 +259,7 @@ class DynamoStockWatch:
         The flag's writes cannot test the sum, so one dip can be announced twice only if a restock and a sale
         bring it back and down again within that window; a low-stock alert is advice, not a count.
         """
-        now = self.monotonic()
-        if now - self.looked.get(product_id, -HOT_SECONDS) < HOT_SECONDS:
-            return None
-        self.looked[product_id] = now
+        self.looked[product_id] = self.monotonic()
         keys = [layout.shard_key(product_id, k) for k in range(1, layout.shards_of(head))]
         shards = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
         if shards.get("UnprocessedKeys"):
@@ -275,6 +274,10 @@ class DynamoStockWatch:
             return None
         flagged = self._flag(layout.key(product_id), f"attribute_not_exists({layout.LOW_STOCK_FLAG})", {})
         return None if flagged is None else available
+
+    def _looked_lately(self, product_id: str) -> bool:
+        """Summed within HOT_SECONDS (only sharded products are summed, and a shard count never shrinks)."""
+        return self.monotonic() - self.looked.get(product_id, -HOT_SECONDS) < HOT_SECONDS
 
     def _flag(self, key: dict[str, Any], condition: str, values: dict[str, Any]) -> int | None:
         args = {
