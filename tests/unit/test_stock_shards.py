@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.adapters.dynamodb.stock_shards import HINT_SECONDS, ShardCounts, first_choice, replan
+from app.adapters.dynamodb.stock_shards import ShardCounts, first_choice, replan
 from app.domain.orders import Order, OrderLine, OrderStatus, StockTake
 
 T0 = datetime(2026, 12, 7, tzinfo=UTC)
@@ -42,15 +42,3 @@ def test_a_plan_takes_what_is_there_once_per_shard_and_leaves_others_alone(
     assert sum(t.quantity for t in mine) == min(wanted, sum(s["available"] for s in seen))
     assert [t for t in planned if t.product_id == "tea"] == [StockTake("tea", 0, 2)]
     assert replan(planned, {"mug": seen}) == planned  # a split plan, planned again, is the same plan
-
-
-def test_a_learned_count_is_trusted_for_a_while_then_read_again() -> None:
-    clock = [100.0]
-    counts = ShardCounts(lambda: clock[0])
-    assert counts.stale(["mug", "tea", "mug"]) == ["mug", "tea"]  # never read here
-    counts.saw("mug", 8)
-    clock[0] += HINT_SECONDS - 1
-    assert (counts.stale(["mug", "tea"]), counts.get("mug")) == (["tea"], 8)
-    clock[0] += 1
-    assert counts.stale(["mug"]) == ["mug"]  # a reshard may have grown it since
-    assert counts.get("mug") == 8  # still the best guess until read again

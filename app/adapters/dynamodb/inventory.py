@@ -65,11 +65,9 @@ class DynamoInventory:
         Fails for stock only when an atomic snapshot of the product's shards shows too few units in all of
         them; a shard that ran dry while others hold units gets a new plan, tried again.
         """
-        stale = self.seen.stale(x.product_id for x in order.lines)
-        stock_shards.learn(self.client, self.products_table, stale, self.seen)
         takes = stock_shards.first_choice(order, self.seen)
         for _ in range(RESERVE_ATTEMPTS):
-            moves = [_with_old(m) for m in self._moves(takes, product_items.RESERVE)]
+            moves = [_with_old(self._reserve_move(take)) for take in takes]
             reasons = self._cancelled([self._mark_reserved(order, takes, now), *moves])
             if not reasons:
                 return
@@ -218,6 +216,12 @@ class DynamoInventory:
                 "ExpressionAttributeValues": to_item(values),
             }
         }
+
+    def _reserve_move(self, take: StockTake) -> dict[str, Any]:
+        """RESERVE on the take's shard; on shard 0 of a product this process knows as unsharded, only if it is."""
+        unsharded = take.shard == 0 and self.seen.get(take.product_id) == 1
+        move = product_items.RESERVE_UNSHARDED if unsharded else product_items.RESERVE
+        return product_items.stock_move(self.products_table, take.product_id, take.quantity, move, take.shard)
 
     def _moves(self, takes: tuple[StockTake, ...], move: tuple[str, str]) -> list[dict[str, Any]]:
         return [product_items.stock_move(self.products_table, t.product_id, t.quantity, move, t.shard) for t in takes]

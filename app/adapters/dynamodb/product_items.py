@@ -27,6 +27,9 @@ EXISTS = f"attribute_exists({KEY})"
 ABSENT = f"attribute_not_exists({KEY})"
 # Stock moves of an order line (":q" = its quantity), each with the condition that keeps counters whole.
 RESERVE = ("SET available = available - :q, reserved = reserved + :q", "available >= :q")
+# The same on the product's own item while the reservation believes it unsharded: a product sharded since (or
+# before the process saw it) fails it, and the failed condition's view of the item carries the count.
+RESERVE_UNSHARDED = (RESERVE[0], f"{RESERVE[1]} AND attribute_not_exists({SHARDS})")
 RELEASE = ("SET available = available + :q, reserved = reserved - :q", "reserved >= :q")
 COMMIT = ("SET reserved = reserved - :q, sold = sold + :q", "reserved >= :q")
 UPSERT = (
@@ -56,7 +59,6 @@ FLAGGED = f"attribute_exists({LOW_STOCK_FLAG})"
 BACK_ABOVE = f"available >= :t AND {FLAGGED}"
 UNFLAG = f"REMOVE {LOW_STOCK_FLAG}"
 WATCHED = f"{KEY}, available, {SHARDS}, {LOW_STOCK_FLAG}"
-COUNT_ONLY = f"{KEY}, {SHARDS}"
 
 
 def flag_move(watched: dict[str, Any], threshold: int) -> Literal["set", "clear"] | None:

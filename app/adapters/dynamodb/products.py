@@ -33,6 +33,9 @@ def _still(shards: int) -> str:
     return f"{layout.EXISTS} AND (attribute_not_exists({layout.SHARDS}) OR {counted})" if shards == 1 else counted
 
 
+_COUNT_ONLY = f"{layout.KEY}, {layout.SHARDS}"
+
+
 def _shard_restock(table: str, product_id: str, shard: int, quantity: int) -> dict[str, Any]:
     return {
         "Update": {
@@ -151,7 +154,7 @@ class DynamoProductRepository:
             TableName=self.table,
             Key=layout.key(product_id),
             ConsistentRead=True,
-            ProjectionExpression=layout.COUNT_ONLY,
+            ProjectionExpression=_COUNT_ONLY,
         ).get("Item")
         if item is None:
             raise NotFound(f"product {product_id} not found")

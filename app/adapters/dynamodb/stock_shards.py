@@ -9,15 +9,12 @@ that fails the order for stock, or gives a plan that takes the line's units from
 from __future__ import annotations
 
 import threading
-import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from app.adapters.dynamodb import product_items
 from app.domain.orders import Order, StockTake
-
-HINT_SECONDS = 10.0  # how long a learned count is trusted before a reservation reads it again
 
 
 class ShardCounts:
@@ -26,29 +23,20 @@ class ShardCounts:
     A stale count spreads an order over fewer shards than there are, never onto one that does not exist.
     """
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._monotonic = monotonic
 
     def get(self, product_id: str) -> int:
         """The count last seen (1 for a product not seen yet)."""
-        return self._counts.get(product_id, (1, 0.0))[0]
+        return self._counts.get(product_id, 1)
 
     def saw(self, product_id: str, count: int) -> None:
         """Remember a count read from the product's item (the item is the authority)."""
         with self._lock:
-            self._counts[product_id] = (count, self._monotonic())
-
-    def stale(self, product_ids: Iterable[str]) -> list[str]:
-        """The products whose count was never read here, or not within HINT_SECONDS (a reshard may have grown it)."""
-        now = self._monotonic()
-        return [
-            p for p in dict.fromkeys(product_ids) if now - self._counts.get(p, (1, -HINT_SECONDS))[1] >= HINT_SECONDS
-        ]
+            self._counts[product_id] = count
 
 
-_BATCH = 100  # BatchGetItem's limit; an order has at most MAX_LINES (50) lines
 SEEN = ShardCounts()  # one per process: every adapter instance of a warm function shares what it learned
 
 
@@ -58,21 +46,6 @@ def first_choice(order: Order, counts: ShardCounts) -> tuple[StockTake, ...]:
         StockTake(x.product_id, _pick(order.id, x.product_id, counts.get(x.product_id)), x.quantity)
         for x in order.lines
     )
-
-
-def learn(client: Any, table: str, product_ids: list[str], counts: ShardCounts) -> None:
-    """Read the shard counts of `product_ids` into `counts` (one eventually consistent batch: only a hint).
-
-    Without it a process that never saw a product sharded would send every order to shard 0, the product's own
-    item, until that shard ran dry: the one hot item that sharding exists to avoid.
-    """
-    if not product_ids:
-        return
-    keys = [product_items.key(p) for p in product_ids[:_BATCH]]
-    request = {table: {"Keys": keys, "ProjectionExpression": product_items.COUNT_ONLY}}
-    found = client.batch_get_item(RequestItems=request).get("Responses", {}).get(table, [])
-    for item in found:  # unprocessed (throttled) keys are left stale: the next order asks again
-        counts.saw(str(item[product_items.KEY]["S"]), product_items.shards_of(item))
 
 
 def _pick(order_id: str, product_id: str, shards: int) -> int:
