@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from infra.bench import capacity, cold, report, warm
-from infra.bench.cost import Executions, Invocations, price_per_million
+from infra.bench import bill, capacity, cold, logs, report, warm
+from infra.bench.cost import Executions, Invocations, gateway_line, price_per_million
 from infra.bench.stats import Comparison, median
 from infra.bench.world import PRODUCT, World, http_event, sqs_event
 
@@ -150,24 +150,24 @@ def eager_first_invocation(world: World, runs: int) -> Comparison:
     return Comparison(title, "µs", first, warm, 1.3, [note, edge_note])
 
 
-Costs = list[tuple[str, float, float]]
+Costs = list[bill.Line]
 
 
-def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, int], str]:
+def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, int], str, bill.Line]:
     """Place `orders` orders through the API handler, run the pipeline on the local runtime, count and price."""
     from infra.local.runtime import LocalRuntime
 
     world.fresh()
     import app.lambda_handler as api
 
-    sink = Invocations()
+    sink = Invocations(functions=frozenset(world.calls.functions))
     runtime = LocalRuntime(world.stack, log=sink, poll_seconds=1, retry_delay_seconds=1).start()
     try:
         # One order first, uncounted: each worker's init and first invocation are paid once per environment,
         # not per order (a million orders share a few hundred environments).
         _place(world, api, sink)
         _wait_succeeded(world, 1)
-        sink.reports.clear()
+        sink.clear()
         world.calls.clear()
         for placed in range(1, orders + 1):
             _place(world, api, sink)
@@ -180,20 +180,58 @@ def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, i
     for (_, service, operation), n in world.calls.calls.items():
         counts[f"{service}:{operation}"] = counts.get(f"{service}:{operation}", 0) + n
     arch = str(world.stack.parameter("Architecture"))
-    standard = price_per_million(world.calls, sink.reports, executions, orders, "STANDARD", arch)
-    express = price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS", arch)
+    derived = _derived_lines(world, sum(sink.log_bytes.values()) / orders)
+    standard = _largest_first(
+        price_per_million(world.calls, sink.reports, executions, orders, "STANDARD", arch) + derived
+    )
+    express = _largest_first(
+        price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS", arch) + derived
+    )
     loads = capacity.per_key(world.calls.trace, world.stack, orders)
-    model = capacity.render(loads, PRODUCT, sum(usd for _, _, usd in express))
-    return standard, express, counts, model
+    model = capacity.render(loads, PRODUCT, sum(line.usd for line in express))
+    return standard, express, counts, model, gateway_line(world.calls, orders)
+
+
+def _derived_lines(world: World, log_bytes: float) -> Costs:
+    """The lines no recorded request prices by itself (infra/bench/bill.py)."""
+    stack = world.stack
+    readers = sum(1 for _ in _secret_grants(stack))
+    return [
+        bill.logs(log_bytes, str(stack.parameter("SystemLogLevel"))),
+        bill.xray(stack),
+        *bill.authorizer(stack, bill.BILLED_MS_MIN),
+        bill.kms(world.calls.trace, stack),
+        bill.secrets(stack, readers, int(world.env("ApiFunction").get("JWT_SECRET_MAX_AGE", "300"))),
+    ]
+
+
+def _secret_grants(stack: Any) -> list[tuple[str, str]]:
+    """(function, secret) pairs the template grants GetSecretValue on."""
+    pairs = []
+    for name, fn in stack.of_type("AWS::Serverless::Function").items():
+        for policy in fn.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                if statement.get("Action") == "secretsmanager:GetSecretValue":
+                    resources = statement["Resource"]
+                    pairs += [(name, str(r)) for r in (resources if isinstance(resources, list) else [resources])]
+    return pairs
+
+
+def _largest_first(lines: Costs) -> Costs:
+    return sorted(lines, key=lambda line: line.usd, reverse=True)
 
 
 def _place(world: World, api: Any, sink: Invocations) -> None:
     """One order through the API handler, its duration reported as Lambda would."""
-    started = time.perf_counter()
     body = {"items": [{"productId": PRODUCT, "quantity": 1}]}
-    reply = api.handler(http_event("POST", "/orders", world.token(), body), None)
+    with logs.captured() as lines:
+        started = time.perf_counter()
+        reply = api.handler(http_event("POST", "/orders", world.token(), body), None)
+        elapsed = time.perf_counter() - started
     assert reply["statusCode"] == 202, reply
-    sink.reports.append(("ApiFunction", (time.perf_counter() - started) * 1000, 512))
+    for line in lines():
+        sink(f"[ApiFunction] {line}")
+    sink.reports.append(("ApiFunction", elapsed * 1000, 512))
 
 
 def _wait_succeeded(world: World, orders: int, skip: int = 0, timeout: float = 180) -> Executions:
@@ -233,12 +271,14 @@ def main(argv: list[str]) -> int:
         started = time.monotonic()
         # Costs first: the cold starts replay real requests (a StartExecution among them), and an execution
         # they leave running in the local cloud would call the cost run's task functions.
-        costs, express, counts, model = cost_per_order(world, args.orders)
+        costs, express, counts, model, gateway = cost_per_order(world, args.orders)
         comparisons, extra = cold_starts(world, args.runs)
         comparisons.append(warm_overhead(world, args.runs, args.warm_total, extra))
         comparisons.append(eager_first_invocation(world, args.runs))
         seconds = time.monotonic() - started
-        text = report.render(comparisons, extra, (costs, express), counts, args.orders, args.runs, seconds, model)
+        text = report.render(
+            comparisons, extra, (costs, express), counts, args.orders, args.runs, seconds, model, gateway
+        )
     finally:
         world.stop()
     print(report.table(comparisons))

@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.bench.bill import Line, rate_source
 from infra.iam.recorder import MOTO_PRINCIPAL, parse
 
 PRICES = Path(__file__).with_name("prices.json")
 _REPORT = re.compile(r"^\[(\w+)\] REPORT RequestId: \S+ Duration: ([\d.]+) ms Memory Size: (\d+) MB")
+_LINE = re.compile(r"^\[(\w+)\] (.*)$", re.DOTALL)
+# What CloudWatch Logs counts of an event beside its message (PutLogEvents: "the sum of all event messages
+# in UTF-8, plus 26 bytes for each log event"); counted as ingested, which makes the figure an upper bound.
+EVENT_OVERHEAD_BYTES = 26
 
 
 @dataclass
@@ -22,9 +27,13 @@ class CallLog:
     """A LocalCloud observer: (function, service, operation) counts and DynamoDB capacity units."""
 
     functions: set[str]
+    # The simulated payment gateway's tables: a real provider replaces them, so their units are kept apart.
+    gateway_tables: frozenset[str] = frozenset()
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rru: float = 0.0
     wru: float = 0.0
+    gateway_rru: float = 0.0
+    gateway_wru: float = 0.0
     events: int = 0
     trace: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,8 +51,12 @@ class CallLog:
             self.trace.append((call.principal, call.service, call.operation, call.params))
             if call.service == "dynamodb":
                 reads, writes = capacity(call.operation, call.params)
-                self.rru += reads
-                self.wru += writes
+                if call.params.get("TableName") in self.gateway_tables:
+                    self.gateway_rru += reads
+                    self.gateway_wru += writes
+                else:
+                    self.rru += reads
+                    self.wru += writes
             if call.service == "events" and call.operation == "PutEvents":
                 self.events += len(call.params.get("Entries", []))
 
@@ -52,7 +65,7 @@ class CallLog:
         with self._lock:
             self.calls.clear()
             self.trace.clear()
-            self.rru = self.wru = 0.0
+            self.rru = self.wru = self.gateway_rru = self.gateway_wru = 0.0
             self.events = 0
 
 
@@ -77,15 +90,26 @@ def capacity(operation: str, params: dict[str, Any]) -> tuple[float, float]:
 
 @dataclass
 class Invocations:
-    """A log sink of the local runtime that keeps each function's REPORT lines (duration, memory)."""
+    """A log sink of the local runtime: each function's REPORT lines (duration, memory) and its log bytes."""
 
+    functions: frozenset[str] = frozenset()
     reports: list[tuple[str, float, int]] = field(default_factory=list)
+    log_bytes: Counter[str] = field(default_factory=Counter)
 
     def __call__(self, line: str) -> None:
-        """Keep REPORT lines; drop the rest."""
+        """Keep REPORT lines and count the bytes of every line a function wrote (what CloudWatch stores)."""
         match = _REPORT.match(line)
         if match:
             self.reports.append((match.group(1), float(match.group(2)), int(match.group(3))))
+            return
+        written = _LINE.match(line)
+        if written and written.group(1) in self.functions:
+            self.log_bytes[written.group(1)] += len(written.group(2).encode()) + EVENT_OVERHEAD_BYTES
+
+    def clear(self) -> None:
+        """Forget everything kept so far."""
+        self.reports.clear()
+        self.log_bytes.clear()
 
 
 @dataclass
@@ -97,22 +121,32 @@ class Executions:
     durations_ms: list[float]
 
 
-def workflow_rows(executions: Executions, orders: int, workflow: str) -> list[tuple[str, float, float]]:
+def workflow_rows(executions: Executions, orders: int, workflow: str) -> list[Line]:
     """The saga's price per million orders as a Standard or as an Express workflow, from the same executions."""
     p = json.loads(PRICES.read_text())
     per = 1 / orders
     if workflow == "STANDARD":
         transitions = executions.transitions * per
         usd = transitions * 1000 * p["stepfunctions_standard_transition_per_thousand"]
-        return [("Step Functions state transitions (Standard)", transitions, usd)]
+        return [Line("Step Functions state transitions (Standard)", transitions, usd, _measured("stepfunctions"))]
     step = p["stepfunctions_express_duration_increment_ms"]
     billed_ms = sum(math.ceil(ms / step) * step for ms in executions.durations_ms)
     # Express bills the memory an execution uses in 64 MB chunks; this saga's state is a few hundred bytes.
     gb_seconds = billed_ms / 1000 * p["stepfunctions_express_memory_chunk_mb"] / 1024 * per
     requests = executions.count * per
     return [
-        ("Step Functions Express requests", requests, requests * p["stepfunctions_express_request_per_million"]),
-        ("Step Functions Express GB-seconds", gb_seconds, gb_seconds * 1e6 * p["stepfunctions_express_gb_second"]),
+        Line(
+            "Step Functions Express requests",
+            requests,
+            requests * p["stepfunctions_express_request_per_million"],
+            _measured("stepfunctions"),
+        ),
+        Line(
+            "Step Functions Express GB-seconds",
+            gb_seconds,
+            gb_seconds * 1e6 * p["stepfunctions_express_gb_second"],
+            _measured("stepfunctions"),
+        ),
     ]
 
 
@@ -123,8 +157,8 @@ def price_per_million(
     orders: int,
     workflow: str = "STANDARD",
     architecture: str = "x86_64",
-) -> list[tuple[str, float, float]]:
-    """(item, quantity per order, USD per million orders), largest first."""
+) -> list[Line]:
+    """The recorded requests of one order, priced per million orders, largest first."""
     p = json.loads(PRICES.read_text())
     per = 1 / orders
     lambda_requests = len(invocations) * per
@@ -134,18 +168,55 @@ def price_per_million(
     sqs = sum(n for (_, service, op), n in log.calls.items() if service == "sqs" and op == "SendMessage") * per * 3
     sns = sum(n for (_, service, op), n in log.calls.items() if service == "sns" and op == "Publish") * per
     api = sum(1 for name, _, _ in invocations if name == "ApiFunction") * per
+    wru, rru = log.wru * per, log.rru * per
     rows = [
-        ("Lambda requests", lambda_requests, lambda_requests * p["lambda_request_per_million"]),
-        ("Lambda GB-seconds", gb_seconds, gb_seconds * 1e6 * p[f"lambda_gb_second_{architecture}"]),
-        ("API Gateway HTTP API requests", api, api * p["api_gateway_http_request_per_million"]),
-        ("DynamoDB write request units", log.wru * per, log.wru * per * p["dynamodb_write_request_unit_per_million"]),
-        ("DynamoDB read request units", log.rru * per, log.rru * per * p["dynamodb_read_request_unit_per_million"]),
-        ("SQS requests (incl. poller receive+delete)", sqs, sqs * p["sqs_request_per_million"]),
+        Line(
+            "Lambda requests", lambda_requests, lambda_requests * p["lambda_request_per_million"], _measured("lambda")
+        ),
+        Line(
+            "Lambda GB-seconds",
+            gb_seconds,
+            gb_seconds * 1e6 * p[f"lambda_gb_second_{architecture}"],
+            _measured("lambda"),
+        ),
+        Line(
+            "API Gateway HTTP API requests",
+            api,
+            api * p["api_gateway_http_request_per_million"],
+            _measured("api_gateway"),
+        ),
+        Line(
+            "DynamoDB write request units",
+            wru,
+            wru * p["dynamodb_write_request_unit_per_million"],
+            _measured("dynamodb"),
+        ),
+        Line(
+            "DynamoDB read request units", rru, rru * p["dynamodb_read_request_unit_per_million"], _measured("dynamodb")
+        ),
+        Line("SQS requests (incl. poller receive+delete)", sqs, sqs * p["sqs_request_per_million"], _measured("sqs")),
         *workflow_rows(executions, orders, workflow),
-        ("EventBridge events", log.events * per, log.events * per * p["eventbridge_custom_event_per_million"]),
-        ("SNS publishes", sns, sns * p["sns_publish_per_million"]),
+        Line(
+            "EventBridge events",
+            log.events * per,
+            log.events * per * p["eventbridge_custom_event_per_million"],
+            _measured("eventbridge"),
+        ),
+        Line("SNS publishes", sns, sns * p["sns_publish_per_million"], _measured("sns")),
     ]
-    return sorted(rows, key=lambda row: row[2], reverse=True)
+    return sorted(rows, key=lambda row: row.usd, reverse=True)
+
+
+def gateway_line(log: CallLog, orders: int) -> Line:
+    """The simulated payment gateway's own ledger writes and reads, apart from the service's bill."""
+    p = json.loads(PRICES.read_text())
+    wru, rru = log.gateway_wru / orders, log.gateway_rru / orders
+    usd = wru * p["dynamodb_write_request_unit_per_million"] + rru * p["dynamodb_read_request_unit_per_million"]
+    return Line("Simulated payment gateway (DynamoDB write + read units)", wru + rru, usd, _measured("dynamodb"))
+
+
+def _measured(service: str) -> str:
+    return f"recorded; {rate_source(service)}"
 
 
 def prices_as_of() -> str:

@@ -32,7 +32,10 @@ class World:
     def __init__(self) -> None:
         self.cloud = LocalCloud().start()
         self.stack = Stack(load_template(), self.cloud.endpoint)
-        self.calls = CallLog(functions=set(self.stack.of_type("AWS::Serverless::Function")))
+        self.calls = CallLog(
+            functions=set(self.stack.of_type("AWS::Serverless::Function")),
+            gateway_tables=frozenset({self.stack.name("PaymentsTable")}),
+        )
         self.cloud.observers.append(self.calls.observe)
         self.secret = ""
         self.fresh()

@@ -62,8 +62,10 @@ def test_physical_names_are_unique_per_type() -> None:
 
 def test_globals_trace_and_configure_powertools() -> None:
     function = TPL["Globals"]["Function"]
-    assert function["Tracing"] == "Active"
+    assert function["Tracing"] == {"Ref": "TracingMode"}
+    assert TPL["Parameters"]["TracingMode"]["Default"] == "PassThrough"  # the bill's floor: docs/performance.md
     variables = function["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["IsTraced", "false", "true"]}
     assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "Service"}
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "Service"}
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
@@ -191,7 +193,7 @@ def test_every_function_alarms_on_errors() -> None:
 def test_every_state_machine_logs_traces_substitutes_and_alarms() -> None:
     for logical, resource in of_type(TPL, STATE_MACHINE).items():
         p = props(resource)
-        assert p["Tracing"] == {"Enabled": True}, logical
+        assert p["Tracing"] == {"Enabled": {"Fn::If": ["IsTraced", True, False]}}, logical
         assert p["Logging"]["Level"] in ("ALL", "ERROR"), logical
         assert p["Logging"]["Destinations"], logical
         assert "DefinitionUri" in p, logical
