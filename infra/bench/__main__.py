@@ -194,27 +194,16 @@ def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, i
 
 def _derived_lines(world: World, log_bytes: float) -> Costs:
     """The lines no recorded request prices by itself (infra/bench/bill.py)."""
+    from app.settings import get_settings
+
     stack = world.stack
-    readers = sum(1 for _ in _secret_grants(stack))
     return [
         bill.logs(log_bytes, str(stack.parameter("SystemLogLevel"))),
         bill.xray(stack),
         *bill.authorizer(stack, bill.BILLED_MS_MIN),
         bill.kms(world.calls.trace, stack),
-        bill.secrets(stack, readers, int(world.env("ApiFunction").get("JWT_SECRET_MAX_AGE", "300"))),
+        bill.secrets(stack, get_settings().jwt_secret_max_age),
     ]
-
-
-def _secret_grants(stack: Any) -> list[tuple[str, str]]:
-    """(function, secret) pairs the template grants GetSecretValue on."""
-    pairs = []
-    for name, fn in stack.of_type("AWS::Serverless::Function").items():
-        for policy in fn.get("Properties", {}).get("Policies", []) or []:
-            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-                if statement.get("Action") == "secretsmanager:GetSecretValue":
-                    resources = statement["Resource"]
-                    pairs += [(name, str(r)) for r in (resources if isinstance(resources, list) else [resources])]
-    return pairs
 
 
 def _largest_first(lines: Costs) -> Costs:

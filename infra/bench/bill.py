@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,9 @@ class Line:
     source: str
 
 
+@cache
 def prices() -> dict[str, Any]:
-    """The dated price table."""
+    """The dated price table, read once."""
     return dict(json.loads(PRICES.read_text()))
 
 
@@ -104,9 +106,10 @@ def kms(trace: list[tuple[str, str, str, dict[str, Any]]], stack: Stack) -> Line
     )
 
 
-def secrets(stack: Stack, secret_readers: int, max_age: int) -> Line:
+def secrets(stack: Stack, max_age: int) -> Line:
     """Secrets Manager reads, cached `max_age` seconds in each warm environment (one each at this rate)."""
     p = prices()
+    secret_readers = len(_secret_grants(stack))
     per_month = MONTH_SECONDS / max_age * secret_readers
     calls = per_month / ORDERS_A_MONTH
     why = f"{secret_readers} (function, secret) pairs, each read once per {max_age} s; {rate_source('secretsmanager')}"
@@ -129,6 +132,18 @@ def logs(bytes_per_order: float, system_level: str) -> Line:
 def _authorizer_ttl(stack: Stack) -> int:
     bearer = stack.resources["HttpApi"]["Properties"]["Auth"]["Authorizers"]["BearerAuthorizer"]
     return int(bearer.get("Identity", {}).get("ReauthorizeEvery", 300))
+
+
+def _secret_grants(stack: Stack) -> list[tuple[str, Any]]:
+    """(function, secret) pairs the template grants secretsmanager:GetSecretValue on."""
+    pairs: list[tuple[str, Any]] = []
+    for name, function in stack.of_type("AWS::Serverless::Function").items():
+        for policy in function.get("Properties", {}).get("Policies") or []:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                if statement.get("Action") == "secretsmanager:GetSecretValue":
+                    resources = statement["Resource"]
+                    pairs += [(name, r) for r in (resources if isinstance(resources, list) else [resources])]
+    return pairs
 
 
 def _sse_kms(table: dict[str, Any]) -> bool:

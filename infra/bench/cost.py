@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from infra.bench.bill import Line, rate_source
+from infra.bench.bill import Line, prices, rate_source
 from infra.iam.recorder import MOTO_PRINCIPAL, parse
 
-PRICES = Path(__file__).with_name("prices.json")
 _REPORT = re.compile(r"^\[(\w+)\] REPORT RequestId: \S+ Duration: ([\d.]+) ms Memory Size: (\d+) MB")
 _LINE = re.compile(r"^\[(\w+)\] (.*)$", re.DOTALL)
 # What CloudWatch Logs counts of an event beside its message (PutLogEvents: "the sum of all event messages
@@ -92,7 +89,7 @@ def capacity(operation: str, params: dict[str, Any]) -> tuple[float, float]:
 class Invocations:
     """A log sink of the local runtime: each function's REPORT lines (duration, memory) and its log bytes."""
 
-    functions: frozenset[str] = frozenset()
+    functions: frozenset[str]
     reports: list[tuple[str, float, int]] = field(default_factory=list)
     log_bytes: Counter[str] = field(default_factory=Counter)
 
@@ -123,7 +120,7 @@ class Executions:
 
 def workflow_rows(executions: Executions, orders: int, workflow: str) -> list[Line]:
     """The saga's price per million orders as a Standard or as an Express workflow, from the same executions."""
-    p = json.loads(PRICES.read_text())
+    p = prices()
     per = 1 / orders
     if workflow == "STANDARD":
         transitions = executions.transitions * per
@@ -159,7 +156,7 @@ def price_per_million(
     architecture: str = "x86_64",
 ) -> list[Line]:
     """The recorded requests of one order, priced per million orders, largest first."""
-    p = json.loads(PRICES.read_text())
+    p = prices()
     per = 1 / orders
     lambda_requests = len(invocations) * per
     gb_seconds = sum(ms / 1000 * mb / 1024 for _, ms, mb in invocations) * per
@@ -209,7 +206,7 @@ def price_per_million(
 
 def gateway_line(log: CallLog, orders: int) -> Line:
     """The simulated payment gateway's own ledger writes and reads, apart from the service's bill."""
-    p = json.loads(PRICES.read_text())
+    p = prices()
     wru, rru = log.gateway_wru / orders, log.gateway_rru / orders
     usd = wru * p["dynamodb_write_request_unit_per_million"] + rru * p["dynamodb_read_request_unit_per_million"]
     return Line("Simulated payment gateway (DynamoDB write + read units)", wru + rru, usd, _measured("dynamodb"))
@@ -221,5 +218,5 @@ def _measured(service: str) -> str:
 
 def prices_as_of() -> str:
     """The date and source line of the price table."""
-    p = json.loads(PRICES.read_text())
+    p = prices()
     return f"{p['region']} list prices as of {p['as_of']}, from {p['source']}; {p['checked']}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import sys
 from collections.abc import Callable, Iterator
 
 
@@ -15,12 +14,11 @@ def captured() -> Iterator[Callable[[], list[str]]]:
     from app.observability import logger
 
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()
-    stream = handler.setStream(buffer) if isinstance(handler, logging.StreamHandler) else None
+    stream = handler.setStream(buffer)
     try:
         with contextlib.redirect_stdout(buffer):
             yield lambda: [line for line in buffer.getvalue().splitlines() if line]
     finally:
-        if isinstance(handler, logging.StreamHandler) and stream is not None:
-            handler.setStream(stream)
-        sys.stdout.flush()
+        handler.setStream(stream)

@@ -193,8 +193,8 @@ Why each line is what it is (largest first):
   CONFIRMED and each product's reserved stock sold) and the daily analytics (the event's once-only marker
   with the day's sales item and each product's units; one item fewer per order than before). The rest are
   single conditional writes: the order (API), PROCESSING (queue worker), the payment's start and charged
-  mark, the outbox cleared after publishing; and two writes of the simulated payment gateway (its attempt
-  counter and ledger entry), which a real payment provider would replace. The low-stock flag is read first
+  mark, the outbox cleared after publishing. The simulated payment gateway's two writes (its attempt counter
+  and ledger entry) are counted apart, below: a real payment provider replaces them. The low-stock flag is read first
   and written only when it must change: its two conditional writes failed for most orders, and a failed
   write costs a write unit (2 write units an order, now 1 read unit).
 - **SQS.** The order message and, with Express, the watch message; each also received and deleted.

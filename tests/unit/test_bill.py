@@ -35,3 +35,10 @@ def test_kms_counts_each_function_and_encrypted_table_once_whatever_the_number_o
 def test_platform_records_are_named_only_when_the_system_level_keeps_them() -> None:
     assert "dropped" in bill.logs(1000, "WARN").source
     assert bill.logs(2000, "INFO").usd == pytest.approx(2 * bill.logs(1000, "INFO").usd)
+
+
+def test_secret_reads_count_each_granted_secret_once_per_max_age() -> None:
+    s = stack()
+    # JwtSecret for the authorizer; JwtSecret and CursorSigningSecret for the API (infra/template.yaml).
+    assert bill.secrets(s, 300).quantity == pytest.approx(3 * bill.MONTH_SECONDS / 300 / bill.ORDERS_A_MONTH)
+    assert bill.secrets(s, 150).usd == pytest.approx(2 * bill.secrets(s, 300).usd)
