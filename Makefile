@@ -78,9 +78,10 @@ typecheck: install  ## mypy --strict over app, workers, infra and tests
 imports: install  ## import-linter: the layers of app/ and workers/
 	$(BIN)/lint-imports
 
-validate: install  ## cfn-lint and the offline SAM translation of infra/template.yaml
-	$(BIN)/cfn-lint infra/template.yaml
+validate: install  ## cfn-lint and the offline SAM translation of the templates; the workflows against GitHub's schema
+	$(BIN)/cfn-lint infra/template.yaml infra/pipeline.yaml
 	$(BIN)/python -m infra.validate
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 schemas: install  ## regenerate docs/events/*.json from the event contracts (app/domain/events.py)
 	$(BIN)/python -m infra.schemas
@@ -115,9 +116,9 @@ USERS ?= 20
 DURATION ?= 60
 FLASH ?= 0
 UNITS ?= 500
-SHARDS ?= 8
+SHARDS ?= 16
 KEY_SCALE ?= 0.01
-load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60; a flash sale, one shard and SHARDS side by side: make load FLASH=1 UNITS=500 SHARDS=8 KEY_SCALE=0.01
+load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60; a flash sale, one shard and SHARDS side by side: make load FLASH=1 UNITS=500 SHARDS=16 KEY_SCALE=0.01
 ifeq ($(FLASH),1)
 	$(BIN)/python -m infra.bench.flash --units $(UNITS) --shards $(SHARDS) --scale $(KEY_SCALE) --port $(PORT) --aws-port $(MOTO_PORT)
 else

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the one Lambda image, push it to ECR, then `sam build` and `sam deploy` the stack.
 # Usage: infra/deploy.sh dev|prod   (needs docker, the AWS CLI v2, the SAM CLI and AWS credentials)
-# Optional: ARCH=arm64|x86_64 (default arm64, as the template), EXTRA_PARAMS="CorsAllowedOrigins=https://app.example.com ..."
+# Optional: ARCH=arm64|x86_64 (default arm64, as the template), EXTRA_PARAMS="CorsAllowedOrigins=https://app.example.com ...",
+# CFN_EXECUTION_ROLE_ARN (the role CloudFormation acts as) and ARTIFACT_BUCKET (infra/pipeline.yaml's outputs),
+# SAM_DEPLOY_ARGS (more sam deploy flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,12 @@ if ! aws ecr describe-images --repository-name "$SERVICE" --image-ids imageTag="
 fi
 
 sam build --config-env "$STAGE"
-# shellcheck disable=SC2086  # EXTRA_PARAMS is a list of Key=Value words
-sam deploy --config-env "$STAGE" --region "$REGION" \
+ROLE_ARGS=()
+[ -n "${CFN_EXECUTION_ROLE_ARN:-}" ] && ROLE_ARGS=(--role-arn "$CFN_EXECUTION_ROLE_ARN")
+# The template is over CloudFormation's 51,200-byte inline limit, so SAM uploads it (and the workflow's
+# definition) first: to ARTIFACT_BUCKET when given (the pipeline's, infra/pipeline.yaml), else SAM's own bucket.
+S3_ARGS=(--resolve-s3)
+[ -n "${ARTIFACT_BUCKET:-}" ] && S3_ARGS=(--s3-bucket "$ARTIFACT_BUCKET")
+# shellcheck disable=SC2086  # EXTRA_PARAMS and SAM_DEPLOY_ARGS are lists of words
+sam deploy --config-env "$STAGE" --region "$REGION" "${ROLE_ARGS[@]}" "${S3_ARGS[@]}" ${SAM_DEPLOY_ARGS:-} \
   --parameter-overrides "Service=$SERVICE" "Stage=$STAGE" "ImageUri=$IMAGE" "Architecture=$ARCH" ${EXTRA_PARAMS:-}

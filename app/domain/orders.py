@@ -37,7 +37,7 @@ class InventoryState(StrEnum):
 
 
 class PaymentState(StrEnum):
-    """How far the payment went; CHARGING is set before the gateway is called, and blocks cancel."""
+    """How far the payment went: CHARGING before the gateway is called (it blocks cancel); CHARGED with CONFIRMED."""
 
     CHARGING = "CHARGING"
     CHARGED = "CHARGED"

@@ -117,10 +117,14 @@ class OrderWorkflow:
         return order
 
     def charge(self, order_id: str) -> Order:
-        """Charge the total once; the order is marked first so that it can no longer be cancelled."""
+        """Charge the total once; the order is marked first so that it can no longer be cancelled.
+
+        No write follows the charge: the commit, which runs only after this task succeeded, records it
+        (CHARGED with CONFIRMED), and a crash before that leaves CHARGING, which every recovery refunds.
+        """
         order = self.orders.start_payment(order_id, self.clock())
         self.payments.charge(order.id, order.total, order.payment_token)
-        return self.orders.mark_charged(order_id, self.clock())
+        return order
 
     def commit(self, order_id: str) -> Order:
         """reserved -> sold and CONFIRMED together."""

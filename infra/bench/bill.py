@@ -88,7 +88,8 @@ def authorizer(stack: Stack, billed_ms: float) -> list[Line]:
 def kms(trace: list[tuple[str, str, str, dict[str, Any]]], stack: Stack) -> Line:
     """KMS requests of the AWS managed keys on the order's path: DynamoDB tables and encrypted SNS topics."""
     p = prices()
-    encrypted_tables = {stack.name(k) for k, r in stack.of_type("AWS::DynamoDB::Table").items() if _sse_kms(r)}
+    tables = stack.of_type("AWS::DynamoDB::Table").items()
+    encrypted_tables = {stack.name(k) for k, r in tables if _sse_kms(stack.resolve(r.get("Properties", {})))}
     pairs = {(who, table) for who, service, _, params in trace if service == "dynamodb" for table in _tables(params)}
     table_keys = sum(1 for _, table in pairs if table in encrypted_tables)
     encrypted_topics = {stack.arn(k) for k, r in stack.of_type("AWS::SNS::Topic").items() if _topic_key(r)}
@@ -146,9 +147,9 @@ def _secret_grants(stack: Stack) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _sse_kms(table: dict[str, Any]) -> bool:
+def _sse_kms(properties: dict[str, Any]) -> bool:
     # SSEEnabled true without a key is the AWS managed key (aws/dynamodb); absent or false, an AWS owned key.
-    return bool(table.get("Properties", {}).get("SSESpecification", {}).get("SSEEnabled"))
+    return bool(properties.get("SSESpecification", {}).get("SSEEnabled"))
 
 
 def _topic_key(topic: dict[str, Any]) -> bool:

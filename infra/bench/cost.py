@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.bench import index_writes
 from infra.bench.bill import Line, prices, rate_source
 from infra.iam.recorder import MOTO_PRINCIPAL, parse
 
@@ -26,11 +27,14 @@ class CallLog:
     functions: set[str]
     # The simulated payment gateway's tables: a real provider replaces them, so their units are kept apart.
     gateway_tables: frozenset[str] = frozenset()
+    # Each table's global secondary indexes (physical name -> indexes): their writes are billed as well.
+    indexes: dict[str, tuple[index_writes.Index, ...]] = field(default_factory=dict)
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rru: float = 0.0
     wru: float = 0.0
     gateway_rru: float = 0.0
     gateway_wru: float = 0.0
+    index_wru: float = 0.0
     events: int = 0
     trace: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +58,7 @@ class CallLog:
                 else:
                     self.rru += reads
                     self.wru += writes
+                    self.index_wru += index_writes.units(call.operation, call.params, self.indexes)
             if call.service == "events" and call.operation == "PutEvents":
                 self.events += len(call.params.get("Entries", []))
 
@@ -62,7 +67,7 @@ class CallLog:
         with self._lock:
             self.calls.clear()
             self.trace.clear()
-            self.rru = self.wru = self.gateway_rru = self.gateway_wru = 0.0
+            self.rru = self.wru = self.gateway_rru = self.gateway_wru = self.index_wru = 0.0
             self.events = 0
 
 
@@ -165,7 +170,7 @@ def price_per_million(
     sqs = sum(n for (_, service, op), n in log.calls.items() if service == "sqs" and op == "SendMessage") * per * 3
     sns = sum(n for (_, service, op), n in log.calls.items() if service == "sns" and op == "Publish") * per
     api = sum(1 for name, _, _ in invocations if name == "ApiFunction") * per
-    wru, rru = log.wru * per, log.rru * per
+    wru, rru, iwru = log.wru * per, log.rru * per, log.index_wru * per
     rows = [
         Line(
             "Lambda requests", lambda_requests, lambda_requests * p["lambda_request_per_million"], _measured("lambda")
@@ -187,6 +192,12 @@ def price_per_million(
             wru,
             wru * p["dynamodb_write_request_unit_per_million"],
             _measured("dynamodb"),
+        ),
+        Line(
+            "DynamoDB index write request units",
+            iwru,
+            iwru * p["dynamodb_write_request_unit_per_million"],
+            f"recorded writes, each index's projection from the template; {rate_source('dynamodb')}",
         ),
         Line(
             "DynamoDB read request units", rru, rru * p["dynamodb_read_request_unit_per_million"], _measured("dynamodb")

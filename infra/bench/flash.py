@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     """Run the sale with one shard and with --shards, print both, exit 1 on oversell or a false stock failure."""
     parser = argparse.ArgumentParser(prog="python -m infra.bench.flash")
     parser.add_argument("--units", type=int, default=500)
-    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--shards", type=int, default=16)
     parser.add_argument("--users", type=int, default=24)
     parser.add_argument("--scale", type=float, default=0.01, help="per-key limits as a share of DynamoDB's")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))

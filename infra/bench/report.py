@@ -190,13 +190,18 @@ Why each line is what it is (largest first):
 
 - **DynamoDB write units.** Transactions cost two units per item, so they are used only where two items must
   change together: the reservation (the order's flag and each product's stock), the commit (the order
-  CONFIRMED and each product's reserved stock sold) and the daily analytics (the event's once-only marker
-  with the day's sales item and each product's units; one item fewer per order than before). The rest are
-  single conditional writes: the order (API), PROCESSING (queue worker), the payment's start and charged
-  mark, the outbox cleared after publishing. The simulated payment gateway's two writes (its attempt counter
-  and ledger entry) are counted apart, below: a real payment provider replaces them. The low-stock flag is read first
-  and written only when it must change: its two conditional writes failed for most orders, and a failed
-  write costs a write unit (2 write units an order, now 1 read unit).
+  CONFIRMED with its payment recorded CHARGED, and each product's reserved stock sold) and the daily analytics
+  (the event's once-only marker and each product's units item, the first of which also counts the order and
+  its amount: a one-product order changes one aggregate item, not a sales item beside it). The rest are single
+  conditional writes: the order (API), PROCESSING (queue worker), the payment's start (before the gateway is
+  called; nothing is written after it: the commit records the charge), the outbox cleared after publishing.
+  The simulated payment gateway's two writes (its attempt counter and ledger entry) are counted apart, below:
+  a real payment provider replaces them. The low-stock flag is read first and written only when it must
+  change (a failed conditional write still costs its unit).
+- **DynamoDB index write units.** Each global secondary index a write changes costs one more unit, not
+  doubled in a transaction (infra/bench/index_writes.py, from the template's projections). The orders' index
+  by user holds keys only, so only the order's first put writes it; projecting every attribute, as it did,
+  made each of the order's six updates write it again.
 - **SQS.** The order message and, with Express, the watch message; each also received and deleted.
 - **Lambda GB-seconds.** Workers run at 256 MB (they wait on AWS, not the CPU), the API at 512 MB, all on
   arm64 (20% less per GB-second than x86_64). Local durations include moto's latency: AWS's are shorter.

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from infra.bench import index_writes
 from infra.bench.cost import CallLog
 from infra.local.cloud import LocalCloud
 from infra.local.paths import TEMPLATE_PATH
@@ -35,6 +36,7 @@ class World:
         self.calls = CallLog(
             functions=set(self.stack.of_type("AWS::Serverless::Function")),
             gateway_tables=frozenset({self.stack.name("PaymentsTable")}),
+            indexes=index_writes.indexes(self.stack.resources, self.stack.name),
         )
         self.cloud.observers.append(self.calls.observe)
         self.secret = ""

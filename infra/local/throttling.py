@@ -54,6 +54,7 @@ class KeyUse:
     write: float = 0.0
     read: float = 0.0
     throttled: int = 0
+    throttled_reads: int = 0
     write_total: float = 0.0
     read_total: float = 0.0
 
@@ -82,6 +83,7 @@ class Meter:
             if spent < limit * self.scale:
                 return False
             use.throttled += 1
+            use.throttled_reads += not write
             return True
 
     def charge(self, table: str, key: str, write: bool, units: float) -> None:
@@ -99,7 +101,14 @@ class Meter:
         """Every key that was throttled or used, hottest first."""
         with self.lock:
             rows = [
-                {"table": t, "key": k, "throttled": u.throttled, "writeUnits": u.write_total, "readUnits": u.read_total}
+                {
+                    "table": t,
+                    "key": k,
+                    "throttled": u.throttled,
+                    "throttledReads": u.throttled_reads,
+                    "writeUnits": u.write_total,
+                    "readUnits": u.read_total,
+                }
                 for (t, k), u in self.keys.items()
             ]
         return sorted(rows, key=lambda r: (-r["throttled"], -r["writeUnits"] - r["readUnits"]))

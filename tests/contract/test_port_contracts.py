@@ -115,7 +115,6 @@ def test_a_started_payment_blocks_cancel(backend: Backend) -> None:
     placed = processing(backend, order("o-1", ("mug", 1)))
     backend.inventory.reserve(placed, T0)
     assert backend.orders.start_payment("o-1", T0).payment is PaymentState.CHARGING
-    assert backend.orders.mark_charged("o-1", T0).payment is PaymentState.CHARGED
     with pytest.raises(IllegalTransition):
         backend.orders.transition("o-1", OrderStatus.CANCELLED, T0)
 
@@ -177,11 +176,11 @@ def test_commit_needs_a_charge_and_confirms_with_its_event_owed(backend: Backend
     with pytest.raises(CommitFailed):
         backend.inventory.commit(placed, T0)
     backend.orders.start_payment("o-1", T0)
-    backend.orders.mark_charged("o-1", T0)
     confirmed = backend.inventory.commit(placed, T0)
-    assert (confirmed.status, confirmed.inventory, confirmed.outbox) == (
+    assert (confirmed.status, confirmed.inventory, confirmed.payment, confirmed.outbox) == (
         OrderStatus.CONFIRMED,
         InventoryState.COMMITTED,
+        PaymentState.CHARGED,  # recorded by the commit: the charge itself writes nothing after the gateway
         "OrderProcessed",
     )
     assert backend.inventory.commit(placed, T0).status is OrderStatus.CONFIRMED  # a re-run changes nothing
@@ -208,7 +207,6 @@ def test_a_reservation_takes_its_units_wherever_they_are_left(backend: Backend) 
     mug = backend.products.get("mug")
     assert (mug.available, mug.reserved) == (0, 3)  # type: ignore[union-attr]
     backend.orders.start_payment("o-1", T0)
-    backend.orders.mark_charged("o-1", T0)
     backend.inventory.commit(backend.orders.get("o-1"), T0)  # type: ignore[arg-type]
     mug = backend.products.get("mug")
     assert (mug.available, mug.reserved, mug.sold, mug.added) == (0, 0, 3, 3)  # type: ignore[union-attr]
@@ -233,7 +231,6 @@ def test_sold_out_is_flagged_once_nothing_can_come_back_and_a_restock_clears_it(
         backend.inventory.reserve(processing(backend, order("o-2", ("mug", 1))), T0)
     assert backend.products.get("mug").sold_out is False  # type: ignore[union-attr]  # o-1's unit may come back
     backend.orders.start_payment("o-1", T0)
-    backend.orders.mark_charged("o-1", T0)
     backend.inventory.commit(backend.orders.get("o-1"), T0)  # type: ignore[arg-type]
     with pytest.raises(InsufficientInventory):
         backend.inventory.reserve(processing(backend, order("o-3", ("mug", 1))), T0)

@@ -35,7 +35,7 @@ def test_samconfig_deploys_each_stage_from_the_template() -> None:
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
 
 
-def deploy(stage: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def deploy(stage: str, tmp_path: Path, **extra: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("docker", "aws", "sam", "git"):
@@ -43,7 +43,7 @@ def deploy(stage: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str]
         path.write_text(STUB)
         path.chmod(path.stat().st_mode | stat.S_IEXEC)
     calls = tmp_path / "calls"
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "HOME": str(tmp_path)}
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "HOME": str(tmp_path), **extra}
     done = subprocess.run(
         ["bash", str(ROOT / "infra" / "deploy.sh"), stage], env=env, capture_output=True, text=True, timeout=60
     )
@@ -68,3 +68,23 @@ def test_deploy_refuses_an_unknown_stage(tmp_path: Path) -> None:
     done, calls = deploy("staging", tmp_path)
     assert (done.returncode, calls) == (2, [])
     assert "dev or prod" in done.stderr
+
+
+def test_the_pipeline_deploys_as_its_execution_role_through_its_own_bucket(tmp_path: Path) -> None:
+    role = "arn:aws:iam::123456789012:role/order-service-cloudformation"
+    done, calls = deploy(
+        "prod",
+        tmp_path,
+        CFN_EXECUTION_ROLE_ARN=role,
+        ARTIFACT_BUCKET="artifacts",
+        SAM_DEPLOY_ARGS="--no-confirm-changeset",
+    )
+    assert done.returncode == 0, done.stderr
+    deployed = next(c for c in calls if c.startswith("sam deploy")).split()
+    assert deployed[deployed.index("--role-arn") + 1] == role
+    assert deployed[deployed.index("--s3-bucket") + 1] == "artifacts"
+    assert "--resolve-s3" not in deployed
+    assert "--no-confirm-changeset" in deployed
+    (tmp_path / "by-hand").mkdir()
+    _, by_hand = deploy("dev", tmp_path / "by-hand")
+    assert "--resolve-s3" in next(c for c in by_hand if c.startswith("sam deploy")).split()  # SAM's own bucket

@@ -124,15 +124,17 @@ def test_translated_roles_name_actions_and_resources_explicitly(stage: str) -> N
                 assert set(actions) <= ACCOUNT_LEVEL_ACTIONS, (logical, actions)
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_every_table_is_on_demand_encrypted_recoverable_and_protected_in_prod(stage: str) -> None:
+@pytest.mark.parametrize(("stage", "key"), [("dev", "AWS_OWNED"), ("prod", "AWS_MANAGED")])
+def test_every_table_is_on_demand_encrypted_recoverable_and_protected_in_prod(stage: str, key: str) -> None:
     s = stack(stage)
+    s.overrides["TableKey"] = key
     tables = of_type(TPL, "AWS::DynamoDB::Table")
     assert tables
     for logical, resource in tables.items():
         p = s.resolve(props(resource))
         assert p["BillingMode"] == "PAY_PER_REQUEST", logical
-        assert p["SSESpecification"]["SSEEnabled"] is True, logical
+        # Encrypted either way: false is DynamoDB's AWS owned key, true the AWS managed key (aws/dynamodb).
+        assert p["SSESpecification"]["SSEEnabled"] is (key == "AWS_MANAGED"), logical
         assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, logical
         assert p["DeletionProtectionEnabled"] is (stage == "prod"), logical
 

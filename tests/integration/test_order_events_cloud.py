@@ -66,8 +66,10 @@ def test_order_processed_confirms_counts_once_and_announces_low_stock(
     day = {
         i["sk"]["S"]: i for i in items if i["pk"]["S"] == day_key(date(2026, 11, 26), shard_of("OrderProcessed#o-1"))
     }
-    assert (day["SALES#USD"]["orders"], day["SALES#USD"]["amount"]) == ({"N": "1"}, {"N": "1234"})
+    assert set(day) == {"UNITS#mug", "UNITS#tea"}  # the order is counted on its first product's item
+    assert (day["UNITS#mug"]["orders"], day["UNITS#mug"]["amount_USD"]) == ({"N": "1"}, {"N": "1234"})
     assert (day["UNITS#mug"]["units"], day["UNITS#tea"]["units"]) == ({"N": "2"}, {"N": "1"})
+    assert "orders" not in day["UNITS#tea"]
 
 
 def test_low_stock_rearms_when_stock_is_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,19 +155,20 @@ def test_analytics_daily_returns_the_aggregates_to_admins(
 
 
 def test_a_day_counted_before_sales_items_existed_still_adds_up(stack: Stack) -> None:
-    # Days written by the earlier layout hold TOTAL and REVENUE#<currency>; new sales add SALES#<currency>.
+    # Days written by earlier layouts hold TOTAL and REVENUE#<currency>, or SALES#<currency>; all add up.
     from app.adapters.dynamodb.analytics import DynamoAnalytics
     from app.services.ports.events import Sale
 
     dynamodb, table = aws(stack, "dynamodb"), stack.name("AnalyticsTable")
-    for sk, attribute, value in (("TOTAL", "orders", "2"), ("REVENUE#USD", "amount", "1000")):
+    earlier = (("TOTAL", "orders", "2"), ("REVENUE#USD", "amount", "1000"), ("SALES#USD", "orders", "1"))
+    for sk, attribute, value in earlier:
         dynamodb.put_item(
             TableName=table, Item={"pk": {"S": "DAY#2026-11-26"}, "sk": {"S": sk}, attribute: {"N": value}}
         )
     store = DynamoAnalytics(dynamodb, table, lambda: datetime(2026, 11, 26, tzinfo=UTC))
     assert store.record("sale-1", Sale(day=date(2026, 11, 26), currency="USD", revenue=500, units={"mug": 1}))
     (day,) = store.days(date(2026, 11, 26), date(2026, 11, 26))
-    assert (day.orders, day.revenue, day.units) == (3, {"USD": 1500}, {"mug": 1})
+    assert (day.orders, day.revenue, day.units) == (4, {"USD": 1500}, {"mug": 1})
 
 
 def test_a_days_sales_spread_over_its_shards_and_read_back_whole(stack: Stack) -> None:

@@ -219,14 +219,6 @@ class InMemoryOrders:
             self.orders[order_id] = order
         return order
 
-    def mark_charged(self, order_id: str, now: datetime) -> Order:
-        order = self._must(order_id)
-        if order.payment is None:
-            raise IllegalTransition(order_id)
-        order = replace(order, payment=PaymentState.CHARGED, updated_at=now)
-        self.orders[order_id] = order
-        return order
-
     def clear_outbox(self, order_id: str, event: str) -> None:
         order = self._must(order_id)
         if order.outbox == event:
@@ -293,11 +285,13 @@ class InMemoryInventory:
         current = self.orders._must(order.id)
         if current.status is OrderStatus.CONFIRMED:
             return current
-        ready = current.inventory is InventoryState.RESERVED and current.payment is PaymentState.CHARGED
+        ready = current.inventory is InventoryState.RESERVED and current.payment is not None
         if self.fail_commit or not ready or not can_move(current.status, OrderStatus.CONFIRMED):
             raise CommitFailed(order.id)
         self._move(current.takes(), reserved=-1, sold=1)
-        confirmed = replace(current.moved(OrderStatus.CONFIRMED, now), inventory=InventoryState.COMMITTED)
+        confirmed = replace(
+            current.moved(OrderStatus.CONFIRMED, now), inventory=InventoryState.COMMITTED, payment=PaymentState.CHARGED
+        )
         self.orders.orders[order.id] = confirmed
         return confirmed
 

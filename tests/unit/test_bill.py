@@ -23,7 +23,9 @@ def test_traces_cost_nothing_by_default_and_five_dollars_a_million_when_active_a
 
 
 def test_kms_counts_each_function_and_encrypted_table_once_whatever_the_number_of_calls() -> None:
-    s = stack()
+    orders = stack().name("OrdersTable")
+    assert bill.kms([("ApiFunction", "dynamodb", "GetItem", {"TableName": orders})], stack()).quantity == 0  # owned key
+    s = stack(TableKey="AWS_MANAGED")
     orders = s.name("OrdersTable")
     trace = [("ApiFunction", "dynamodb", "GetItem", {"TableName": orders})] * 50
     one = bill.kms(trace, s)

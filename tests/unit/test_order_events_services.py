@@ -202,7 +202,7 @@ def test_cleanup_expires_stuck_orders_releasing_stock_and_refunding() -> None:
     }
     assert orders[running].status is OrderStatus.PROCESSING
     assert orders[reserved].inventory is InventoryState.RELEASED
-    assert orders[charged].payment is PaymentState.CHARGED
+    assert orders[charged].payment is PaymentState.CHARGING  # charged, never committed: refunded below
     assert charged in world.payments.refunds
     mug = world.products.products["mug"]
     assert (mug.available, mug.reserved) == (998, 2)  # only the running order still holds stock

@@ -42,3 +42,23 @@ def test_a_plan_takes_what_is_there_once_per_shard_and_leaves_others_alone(
     assert sum(t.quantity for t in mine) == min(wanted, sum(s["available"] for s in seen))
     assert [t for t in planned if t.product_id == "tea"] == [StockTake("tea", 0, 2)]
     assert replan(planned, {"mug": seen}) == planned  # a split plan, planned again, is the same plan
+
+
+def test_first_choices_skip_the_shards_a_recent_snapshot_saw_dry_until_the_hint_expires() -> None:
+    now = [0.0]
+    counts = ShardCounts(clock=lambda: now[0])
+    counts.saw("mug", 4)
+    counts.saw_dry("mug", frozenset({0, 2}))
+    shards = {first_choice(order(f"o-{i}", ("mug", 1)), counts)[0].shard for i in range(200)}
+    assert shards == {1, 3}
+    counts.saw_dry("mug", frozenset(range(4)))  # every shard dry: the hash decides, a snapshot then the outcome
+    assert {first_choice(order(f"o-{i}", ("mug", 1)), counts)[0].shard for i in range(200)} == set(range(4))
+    counts.saw_dry("mug", frozenset({0, 2}))
+    now[0] = 10.0  # a restock may have refilled them: after DRY_SECONDS they take orders again
+    assert {first_choice(order(f"o-{i}", ("mug", 1)), counts)[0].shard for i in range(200)} == set(range(4))
+
+
+def test_orders_planned_from_one_snapshot_spread_over_the_shards_that_can_fill_them() -> None:
+    seen = [{"available": a, "reserved": 0, "sold": 0, "added": a} for a in (0, 9, 1, 4, 0)]
+    shards = {replan((StockTake("mug", 0, 2),), {"mug": seen}, f"o-{i}")[0].shard for i in range(200)}
+    assert shards == {1, 3}  # each can fill 2 units whole; the fullest alone would take every order

@@ -1,10 +1,12 @@
 """DynamoDB implementation of AnalyticsStore (Analytics table).
 
-Analytics items: `pk = DAY#<yyyy-mm-dd>` (or `DAY#<yyyy-mm-dd>#<k>`, see SHARDS) with `sk` SALES#<currency>
-(orders and amount) and UNITS#<productId> (units), each only ever changed by ADD. Days written before SALES#
-existed hold TOTAL (orders) and REVENUE#<currency> (amount) instead; both are read. One item fewer per order:
-every item of the transaction costs 2 write units. `pk = EVENT#<sale id>` (one per order) is the marker that
-makes an order count once: it is put, conditionally, in the same transaction as the ADDs.
+Analytics items: `pk = DAY#<yyyy-mm-dd>` (or `DAY#<yyyy-mm-dd>#<k>`, see SHARDS) with `sk` UNITS#<productId>:
+`units` sold, and, on the item of the order's first product (by id), the order itself: `orders` and
+`amount_<currency>`. Each is only ever changed by ADD. A day's totals are the sums of its items. An order of one
+product thus changes one aggregate item: every item of the transaction costs 2 write units, and the day's own
+sales item (SALES#<currency>, still read) cost every order 2 more. Days written before SALES# existed hold TOTAL
+(orders) and REVENUE#<currency> (amount); those are read too. `pk = EVENT#<sale id>` (one per order) is the
+marker that makes an order count once: it is put, conditionally, in the same transaction as the ADDs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ MARKER_TTL = timedelta(days=30)  # far longer than EventBridge retries (24 h at 
 # the whole shop at 250 orders a second. Each sale adds to one of SHARDS keys, chosen by its id; a day's read
 # queries them all. Fixed: a sale counted under a shard past a lowered count would no longer be read.
 SHARDS = 32
+AMOUNT = "amount_"  # + the currency: an order's amount, on the item of its first product
 _READERS = 8
 
 
@@ -62,8 +65,8 @@ class DynamoAnalytics:
             }
         }
         pk = day_key(sale.day, shard_of(sale_id))
-        adds = [self._sales(pk, sale.currency, sale.revenue)]
-        adds += [self._add(pk, f"UNITS#{product}", "units", qty) for product, qty in sorted(sale.units.items())]
+        lines = sorted(sale.units.items())
+        adds = [self._units(pk, product, qty, sale if i == 0 else None) for i, (product, qty) in enumerate(lines)]
         try:
             writes.transact(self.client, [marker, *adds])
         except ClientError as exc:
@@ -75,25 +78,23 @@ class DynamoAnalytics:
             raise
         return True
 
-    def _sales(self, pk: str, currency: str, revenue: int) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": to_item({"pk": pk, "sk": f"SALES#{currency}"}),
-                "UpdateExpression": "ADD orders :one, amount :v",
-                "ExpressionAttributeValues": to_item({":one": 1, ":v": revenue}),
-            }
+    def _units(self, pk: str, product: str, quantity: int, order: Sale | None) -> dict[str, Any]:
+        """ADD the product's units; on the order's first product, the order and its amount as well."""
+        update, values = "ADD units :q", {":q": quantity}
+        names: dict[str, str] = {}
+        if order is not None:
+            update += ", orders :one, #amount :v"
+            values |= {":one": 1, ":v": order.revenue}
+            names["#amount"] = f"{AMOUNT}{order.currency}"
+        change: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": to_item({"pk": pk, "sk": f"UNITS#{product}"}),
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": to_item(values),
         }
-
-    def _add(self, pk: str, sk: str, attribute: str, value: int) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": to_item({"pk": pk, "sk": sk}),
-                "UpdateExpression": f"ADD {attribute} :v",
-                "ExpressionAttributeValues": to_item({":v": value}),
-            }
-        }
+        if names:
+            change["ExpressionAttributeNames"] = names
+        return {"Update": change}
 
     def days(self, first: date, last: date) -> list[DailyAggregate]:
         """One Query per day and shard (every page of it), oldest first; days without items are left out."""
@@ -134,4 +135,9 @@ def _aggregate(day: date, items: list[dict[str, Any]]) -> DailyAggregate:
             revenue[name] = revenue.get(name, 0) + int(item.get("amount", 0))
         elif kind == "UNITS":
             units[name] = units.get(name, 0) + int(item.get("units", 0))
+            orders += int(item.get("orders", 0))
+            for attribute, value in item.items():
+                if attribute.startswith(AMOUNT):
+                    currency = attribute.removeprefix(AMOUNT)
+                    revenue[currency] = revenue.get(currency, 0) + int(value)
     return DailyAggregate(day=day, orders=orders, revenue=revenue, units=units)

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_transient
+from app.adapters.aws_errors import CONDITION_FAILED, is_condition_failed, is_transient
 from app.adapters.dynamodb import product_items, stock_shards, writes
 from app.adapters.dynamodb.items import to_item
 from app.adapters.dynamodb.orders import DynamoOrderRepository, take_value
@@ -78,12 +78,13 @@ class DynamoInventory:
             for take, reason in zip(takes, reasons[1:], strict=False):
                 if _code(reason) == CONDITION_FAILED:  # the product's item as the failed condition saw it
                     heads[take.product_id] = reason.get("Item") if take.shard == 0 else heads.get(take.product_id)
-            shards = self._snapshots(heads)
+            shards, seen_heads = self._snapshots(heads)
             lacking = sorted(pid for pid in heads if stock_shards.available(shards[pid]) < _wanted(order, pid))
             if lacking:
-                self._mark_sold_out([pid for pid in lacking if stock_shards.empty(shards[pid])], shards)
+                empty = [pid for pid in lacking if shards[pid] and stock_shards.empty(shards[pid])]
+                self._mark_sold_out(empty, seen_heads)
                 raise InsufficientInventory(f"not enough stock for {', '.join(lacking)}")
-            takes = stock_shards.replan(takes, shards)
+            takes = stock_shards.replan(takes, shards, order.id)
             if len(takes) >= MAX_ACTIONS:
                 break
         raise ServiceUnavailable(f"order {order.id}: stock kept moving between shards, retry")
@@ -107,14 +108,18 @@ class DynamoInventory:
             values[":t"] = [take_value(t) for t in takes]
         return self._order_update(order.id, update, "#s = :p AND attribute_not_exists(inventory)", values)
 
-    def _snapshots(self, heads: dict[str, dict[str, Any] | None]) -> dict[str, list[dict[str, int]]]:
+    def _snapshots(
+        self, heads: dict[str, dict[str, Any] | None]
+    ) -> tuple[dict[str, list[dict[str, int]]], dict[str, dict[str, Any]]]:
         """Each short product's shards at one instant; [] for a product flagged sold out (nothing to take).
 
         An unsharded product's item is that instant by itself: the failed condition's view of it (no read), or one
         consistent read. A flagged product needs no more either: the flag says every shard was empty, and only
-        a restock, which clears it in the same write, adds units.
+        a restock, which clears it in the same write, adds units. Also the head as each snapshot saw it, for
+        the sold-out flag (`_mark_sold_out`).
         """
         found: dict[str, list[dict[str, int]]] = {}
+        seen_heads: dict[str, dict[str, Any]] = {}
         for product_id, seen in sorted(heads.items()):
             head = seen or self.client.get_item(
                 TableName=self.products_table, Key=product_items.key(product_id), ConsistentRead=True
@@ -125,48 +130,45 @@ class DynamoInventory:
             self.seen.saw(product_id, count)
             if product_items.SOLD_OUT in head:
                 found[product_id] = []
-            elif count == 1:
-                found[product_id] = [product_items.counters(head)]
+                continue
+            if count > 1:
+                taken = stock_shards.snapshot(self.client, self.products_table, product_id, count)
+                if taken is None:
+                    raise InsufficientInventory(f"product {product_id} does not exist")
+                found[product_id], head = taken
+                dry = frozenset(k for k, c in enumerate(found[product_id]) if not c["available"])
+                self.seen.saw_dry(product_id, dry)
             else:
-                shards = stock_shards.snapshot(self.client, self.products_table, product_id, count)
-                found[product_id] = shards or []
-        return found
+                found[product_id] = [product_items.counters(head)]
+            seen_heads[product_id] = head
+        return found, seen_heads
 
-    def _mark_sold_out(self, product_ids: list[str], shards: dict[str, list[dict[str, int]]]) -> None:
-        """Flag each product sold out, conditional on every shard still being empty (a restock clears it)."""
+    def _mark_sold_out(self, product_ids: list[str], seen_heads: dict[str, dict[str, Any]]) -> None:
+        """Flag each product sold out: one conditional write on its head, as the snapshot that found it empty saw it.
+
+        The snapshot showed nothing available and nothing reserved on every shard at one instant. After it,
+        units come back only by a restock (a release needs a reservation), and every restock writes the head's
+        `updatedAt` and clears the flag in the same update. So the flag is safe where the head's `updatedAt` is
+        still the snapshot's: one write unit, where a transaction rechecking every shard cost each of them 2
+        and, at a sale's end, throttled them all.
+        """
         for product_id in product_ids:
-            if not shards[product_id]:
-                continue  # flagged already
+            head = seen_heads.get(product_id)
+            if head is None or "updatedAt" not in head:
+                continue
             flag, empty = product_items.MARK_SOLD_OUT
-            values = to_item({":yes": True, ":zero": 0})
-            head = {"TableName": self.products_table, "Key": product_items.key(product_id)}
-            items: list[dict[str, Any]] = [
-                {
-                    "Update": {
-                        **head,
-                        "UpdateExpression": flag,
-                        "ConditionExpression": empty,
-                        "ExpressionAttributeValues": values,
-                    }
-                }
-            ]
-            items += [
-                {
-                    "ConditionCheck": {
-                        "TableName": self.products_table,
-                        "Key": product_items.shard_key(product_id, k),
-                        "ConditionExpression": empty,
-                        "ExpressionAttributeValues": values,
-                    }
-                }
-                for k in range(1, len(shards[product_id]))
-            ]
             try:
-                writes.transact(self.client, items)
+                self.client.update_item(
+                    TableName=self.products_table,
+                    Key=product_items.key(product_id),
+                    UpdateExpression=flag,
+                    ConditionExpression=f"updatedAt = :seen AND {empty}",
+                    ExpressionAttributeValues={**to_item({":yes": True, ":zero": 0}), ":seen": head["updatedAt"]},
+                )
             except ClientError as exc:
-                if not cancellation_codes(exc):
+                if not is_condition_failed(exc):
                     raise
-                # Stock came back since the snapshot (or a transaction raced): not sold out, nothing to flag.
+                # Restocked, resharded or flagged since the snapshot: nothing to flag.
 
     def release(self, order: Order, now: datetime) -> bool:
         """reserved -> available, once; False if the order holds no reservation."""
@@ -187,8 +189,8 @@ class DynamoInventory:
         """reserved -> sold and the order CONFIRMED, in one transaction, once."""
         mark = self._order_update(
             order.id,
-            "SET #s = :c, inventory = :com, updatedAt = :now, outbox = :o REMOVE reason",
-            "#s = :p AND inventory = :r AND payment = :paid",
+            "SET #s = :c, inventory = :com, payment = :paid, updatedAt = :now, outbox = :o REMOVE reason",
+            "#s = :p AND inventory = :r AND payment IN (:g, :paid)",  # charged: the saga commits only after it
             {
                 ":c": OrderStatus.CONFIRMED.value,
                 ":o": OUTCOME_EVENT[OrderStatus.CONFIRMED],
@@ -196,12 +198,24 @@ class DynamoInventory:
                 ":p": OrderStatus.PROCESSING.value,
                 ":r": InventoryState.RESERVED.value,
                 ":paid": PaymentState.CHARGED.value,
+                ":g": PaymentState.CHARGING.value,
                 ":now": now.isoformat(),
             },
         )
         codes = self._transact([mark, *self._moves(order.takes(), product_items.COMMIT)])
+        if not codes:
+            # What the transaction wrote, from the order read just before it: no second read of the item.
+            return replace(
+                order,
+                status=OrderStatus.CONFIRMED,
+                inventory=InventoryState.COMMITTED,
+                payment=PaymentState.CHARGED,
+                updated_at=now,
+                outbox=OUTCOME_EVENT[OrderStatus.CONFIRMED],
+                reason=None,
+            )
         current = self._current(order.id)
-        if codes and current.status is not OrderStatus.CONFIRMED:
+        if current.status is not OrderStatus.CONFIRMED:
             raise CommitFailed(f"order {order.id} could not be committed ({current.status}, {current.inventory})")
         return current
 

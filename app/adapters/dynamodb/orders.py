@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_condition_failed
-from app.adapters.dynamodb import writes
+from app.adapters.dynamodb import reads, writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.domain.errors import IllegalTransition, NotFound, OrderCancelled
 from app.domain.orders import (
@@ -29,7 +29,7 @@ from app.domain.orders import (
 from app.services.ports.common import Page, PageKey
 from app.services.ports.orders import IdempotencyClaim, KeyAlreadyClaimed
 
-USER_INDEX = "UserOrdersIndex"
+USER_INDEX = "UserOrderKeysIndex"  # keys only: no order update writes it (docs/performance.md)
 
 
 def order_values(order: Order) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def to_order(item: dict[str, Any]) -> Order:
 
 
 class DynamoOrderRepository:
-    """Orders keyed by orderId, listed per user through a GSI on userId + createdAt."""
+    """Orders keyed by orderId, listed per user through a keys-only GSI on userId + createdAt, then read."""
 
     def __init__(self, client: Any, table: str, idempotency_table: str) -> None:
         self.client = client
@@ -150,8 +150,12 @@ class DynamoOrderRepository:
         if start:
             args["ExclusiveStartKey"] = to_item(start)
         result = self.client.query(**args)
+        ids = [item["orderId"]["S"] for item in result.get("Items", [])]
+        found = reads.batch_get(self.client, self.table, [to_item({"orderId": i}) for i in ids])
+        by_id = {item["orderId"]["S"]: to_order(item) for item in found}
         key = result.get("LastEvaluatedKey")
-        return Page(items=[to_order(i) for i in result.get("Items", [])], next_key=from_item(key) if key else None)
+        # In the index's order; an order the index still lists but the table no longer holds is left out.
+        return Page(items=[by_id[i] for i in ids if i in by_id], next_key=from_item(key) if key else None)
 
     def transition(self, order_id: str, target: OrderStatus, now: datetime, reason: str | None = None) -> Order:
         """Conditional on the current status being one the machine allows as a source of `target`."""
@@ -196,16 +200,6 @@ class DynamoOrderRepository:
             if current.status is OrderStatus.PROCESSING and started:
                 return current
             raise IllegalTransition(f"order {order_id} cannot be charged now") from exc
-
-    def mark_charged(self, order_id: str, now: datetime) -> Order:
-        """payment = CHARGED, only after start_payment."""
-        values = {":c": PaymentState.CHARGED.value, ":g": PaymentState.CHARGING.value, ":now": now.isoformat()}
-        try:
-            return self._update(order_id, "SET payment = :c, updatedAt = :now", "payment IN (:g, :c)", values)
-        except ClientError as exc:
-            if is_condition_failed(exc):
-                raise IllegalTransition(f"order {order_id} has no payment in progress") from exc
-            raise
 
     def clear_outbox(self, order_id: str, event: str) -> None:
         """REMOVE outbox while it still names this event."""

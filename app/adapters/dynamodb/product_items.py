@@ -44,7 +44,7 @@ SHARD_RESTOCK = "ADD available :q, added :q"
 REPRICE_AND_RESTOCK = (
     f"SET #n = :name, price = :price, currency = :cur, updatedAt = :now ADD available :q, added :q REMOVE {SOLD_OUT}"
 )
-# Sold out: set only while every shard holds nothing available and nothing reserved (ConditionChecks).
+# Sold out: set on the head only while it is as a snapshot that saw every shard empty saw it (inventory.py).
 MARK_SOLD_OUT = (
     f"SET {SOLD_OUT} = :yes",
     f"available = :zero AND reserved = :zero AND attribute_not_exists({SOLD_OUT})",

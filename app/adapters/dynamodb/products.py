@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from app.adapters.aws_errors import CONDITION_FAILED, cancellation_codes, is_condition_failed
 from app.adapters.dynamodb import product_items as layout
-from app.adapters.dynamodb import writes
+from app.adapters.dynamodb import reads, writes
 from app.adapters.dynamodb.items import from_item, to_item
 from app.adapters.dynamodb.stock_shards import SEEN, ShardCounts
 from app.domain.errors import Conflict, NotFound, ServiceUnavailable
@@ -23,7 +23,6 @@ from app.domain.money import Money
 from app.domain.products import Product
 from app.services.ports.common import Page, PageKey
 
-_BATCH = 100
 HOT_SECONDS = 1.0  # how long a sharded product's catalog view is reused by get_many
 
 
@@ -203,15 +202,7 @@ class DynamoProductRepository:
 
     def _batch(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Items by key value, read consistently."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), _BATCH):
-            request: dict[str, Any] = {self.table: {"Keys": keys[start : start + _BATCH], "ConsistentRead": True}}
-            while request:
-                result = self.client.batch_get_item(RequestItems=request)
-                for item in result.get("Responses", {}).get(self.table, []):
-                    found[item[layout.KEY]["S"]] = item
-                request = result.get("UnprocessedKeys") or {}
-        return found
+        return {item[layout.KEY]["S"]: item for item in reads.batch_get(self.client, self.table, keys)}
 
     def page(self, limit: int, start: PageKey | None) -> Page[Product, PageKey]:
         """A page of products (scan order)."""

@@ -77,9 +77,6 @@ class OrderRepository(Protocol):
     def start_payment(self, order_id: str, now: datetime) -> Order:
         """Mark the payment as started (blocks cancel); OrderCancelled if the order was cancelled first."""
 
-    def mark_charged(self, order_id: str, now: datetime) -> Order:
-        """Record that the charge went through."""
-
     def clear_outbox(self, order_id: str, event: str) -> None:
         """Forget the pending outcome event once published (a no-op if already cleared)."""
 

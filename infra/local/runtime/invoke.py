@@ -132,15 +132,21 @@ def _hint(error: Any) -> None:
         )
 
 
+def _fresh_cloud(host: str) -> Any:
+    """A local cloud of its own, started: only when none runs, since importing moto alone takes seconds."""
+    from infra.local.cloud import LocalCloud
+
+    return LocalCloud(host).start()
+
+
 def _in_process(logical_id: str, event: Any, host: str, aws_port: int, template: Path) -> int:
     """Invoke one function against the running local cloud (or a fresh one); print the result."""
-    from infra.local.cloud import LocalCloud
     from infra.local.provision import provision
     from infra.local.runtime.functions import FUNCTION_TYPES, spec_of
     from infra.local.runtime.worker import FunctionPool
     from infra.local.template import Stack, load_template
 
-    cloud = None if _listening(host, aws_port) else LocalCloud(host).start()
+    cloud = None if _listening(host, aws_port) else _fresh_cloud(host)
     endpoint = cloud.endpoint if cloud else f"http://{host}:{aws_port}"
     stack = Stack(load_template(template), endpoint)
     try:
