@@ -117,8 +117,8 @@ DURATION ?= 60
 FLASH ?= 0
 UNITS ?= 500
 SHARDS ?= 16
-KEY_SCALE ?= 0.01
-load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60; a flash sale, one shard and SHARDS side by side: make load FLASH=1 UNITS=500 SHARDS=16 KEY_SCALE=0.01
+KEY_SCALE ?= 0.02
+load: install  ## locust against `make run` (started if none answers): make load USERS=20 DURATION=60; a flash sale, one shard and SHARDS side by side: make load FLASH=1 UNITS=500 SHARDS=16 KEY_SCALE=0.02
 ifeq ($(FLASH),1)
 	$(BIN)/python -m infra.bench.flash --units $(UNITS) --shards $(SHARDS) --scale $(KEY_SCALE) --port $(PORT) --aws-port $(MOTO_PORT)
 else

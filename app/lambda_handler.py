@@ -15,7 +15,7 @@ from app.api.middleware import PRIMING_MARK
 from app.api.problems import PROBLEM
 from app.bootstrap import get_container
 from app.bootstrap.snapstart import after_restore, eager_init, refresh_after_restore
-from app.observability import traced, untraced
+from app.observability import entrypoint
 
 
 class StagePrefix:
@@ -70,8 +70,7 @@ def prime(asgi: Mangum) -> int:
         container.tokens.keys.key_for({})
     no_invocation: Any = None  # none exists at init; Mangum only passes the context on in the scope
     event = priming_event()
-    with untraced():
-        replies = [asgi(event, no_invocation) for _ in range(PRIMING_REQUESTS)]
+    replies = [asgi(event, no_invocation) for _ in range(PRIMING_REQUESTS)]
     return int(replies[-1]["statusCode"])
 
 
@@ -90,7 +89,7 @@ def priming_event() -> dict[str, Any]:
             "authorizer": {"lambda": caller},
         },
         "isBase64Encoded": False,
-        PRIMING_MARK: True,  # no traffic: not traced, not in the request metrics the alarms read
+        PRIMING_MARK: True,  # no traffic: not in the request metrics the alarms read
     }
 
 
@@ -103,7 +102,7 @@ if eager_init():
     coldstart.resume()  # the init ends here, before the snapshot: no first reply to wait for
 
 
-@traced
+@entrypoint
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler."""
     # The correlation id (API Gateway's request id) is set by the middleware, which every request goes through.

@@ -1,4 +1,4 @@
-"""Logging, metrics and tracing with Powertools for AWS Lambda."""
+"""Logging and metrics with Powertools for AWS Lambda, and the handlers' entrypoint."""
 
 from __future__ import annotations
 
@@ -6,69 +6,26 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from pydantic_core import PydanticSerializationError, to_json
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "order-service"))
 
 
-def tracing_enabled() -> bool:
-    """X-Ray tracing runs inside Lambda (decided at init: the trace id only exists per invocation).
+def entrypoint[Handler: Callable[..., Any]](handler: Handler) -> Handler:
+    """A Lambda handler that resumes the init's paused GC after its first reply.
 
-    Off with POWERTOOLS_TRACE_DISABLED (the local runtime sets it: no X-Ray daemon listens there).
+    Nothing traces inside the function (docs/decisions/0013): with TracingMode=Active, Lambda records each
+    invocation's segment itself, and botocore passes the invocation's trace header on with every AWS request.
     """
-    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true"):
-        return False
-    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or bool(os.environ.get("AWS_XRAY_DAEMON_ADDRESS"))
-
-
-@lru_cache
-def get_tracer() -> Any:
-    """The X-Ray tracer, or None when tracing is off.
-
-    Powertools' Tracer imports aws-xray-sdk and patches botocore at construction, so each boto3 call
-    becomes a subsegment; nothing of it is imported when tracing is off.
-    """
-    if not tracing_enabled():
-        return None
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(patch_modules=("botocore",))
-
-
-@contextmanager
-def untraced() -> Iterator[None]:
-    """Work that is no traffic (the init's priming requests): no X-Ray subsegment for it or its AWS calls."""
-    if get_tracer() is None:
-        yield
-        return
-    from aws_xray_sdk import global_sdk_config  # type: ignore[import-untyped]
-
-    # Disabled, the SDK hands out dummy subsegments: nothing is recorded or sent, and no "missing segment"
-    # warning is logged for the calls made before any invocation exists.
-    was = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(False)
-    try:
-        yield
-    finally:
-        global_sdk_config.set_sdk_enabled(was)
-
-
-def traced[Handler: Callable[..., Any]](handler: Handler) -> Handler:
-    """A Lambda handler, in an X-Ray subsegment when tracing is on, that resumes the init's paused GC."""
     # Imported here, not at the top: importing app.coldstart pauses the GC, which only a handler module (which
     # imports it first) may do. The API under uvicorn imports this module and must keep its collector.
     from app import coldstart
 
-    tracer = get_tracer()
-    if tracer is not None:
-        handler = tracer.capture_lambda_handler(handler, capture_response=False)
     return coldstart.until_first_reply(handler)
 
 
@@ -107,10 +64,19 @@ def _encode(record: dict[str, Any]) -> str:
     """Compact JSON of a record: pydantic-core's encoder, or the standard one for what it refuses."""
     # pydantic-core (loaded already) takes 1 µs where `json` takes 3.6; it refuses lone surrogates, which an
     # ASGI path may hold, so those records take the standard library's escaping instead.
+    to_json, refused = _pydantic_json()
     try:
-        return to_json(record, fallback=str).decode()
-    except PydanticSerializationError:
+        return to_json(record, fallback=str).decode()  # type: ignore[no-any-return]
+    except refused:
         return _COMPACT.encode(record)
+
+
+@lru_cache(maxsize=1)
+def _pydantic_json() -> tuple[Any, type[Exception]]:
+    """pydantic-core's encoder, imported on the first record: the API has it loaded; a worker need not load it."""
+    from pydantic_core import PydanticSerializationError, to_json
+
+    return to_json, PydanticSerializationError
 
 
 # One encoder for every record: `json.dumps` with `separators` builds a new one on each call.

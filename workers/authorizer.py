@@ -13,7 +13,7 @@ from typing import Any
 from app.bootstrap.auth import token_verifier
 from app.bootstrap.snapstart import after_restore, eager_init, refresh_after_restore
 from app.domain.auth import Principal, Unauthenticated
-from app.observability import traced
+from app.observability import entrypoint
 from app.services.tokens import TokenVerifier
 from app.settings import get_settings
 
@@ -37,7 +37,7 @@ if eager_init():
     coldstart.resume()  # the init ends here, before the snapshot: no first reply to wait for
 
 
-@traced
+@entrypoint
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Verify the bearer token of an API Gateway authorizer event."""
     simple = event.get("version") == "2.0"  # HTTP API, payload 2.0, simple responses

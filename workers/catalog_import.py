@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from app.observability import logger, traced
+from app.observability import entrypoint, logger
 from app.services.ports.imports import ObjectRef
 from workers.common import services
 from workers.sqs_batch import QueueMessage, partial_batch
@@ -44,7 +44,7 @@ def _is_queue_batch(event: dict[str, Any]) -> bool:
     return isinstance(records, list) and any(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
 
 
-@traced
+@entrypoint
 def handler(event: dict[str, Any], context: Any) -> Any:
     """Run each import as far as time allows; an unexpected error raises so the event is retried.
 

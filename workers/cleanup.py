@@ -11,13 +11,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from app.observability import emit_metrics, logger, traced
+from app.observability import emit_metrics, entrypoint, logger
 from workers.common import services
 
 _NO_CONTEXT_MS = 60_000  # invoked without a Lambda context (a script): one minute
 
 
-@traced
+@entrypoint
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Run one cleanup pass; reply (and emit as metrics) its counts."""
     remaining = getattr(context, "get_remaining_time_in_millis", None) or (lambda: _NO_CONTEXT_MS)

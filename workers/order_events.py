@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.errors import ValidationError
 from app.domain.events import EVENT_SOURCE, Contract, OrderFailed, OrderProcessed
-from app.observability import logger, traced
+from app.observability import entrypoint, logger
 from workers.common import services
 
 
@@ -62,13 +62,13 @@ def _failed(envelope: Envelope, event: OrderFailed) -> dict[str, Any]:
     return {"orderId": event.orderId, "reason": event.reason}
 
 
-@traced
+@entrypoint
 def order_processed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """OrderProcessed rule target: count the sale, watch the stock, confirm to the user."""
     return consume(event, OrderProcessed, _processed)
 
 
-@traced
+@entrypoint
 def order_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """OrderFailed rule target: notify the user with the reason."""
     return consume(event, OrderFailed, _failed)

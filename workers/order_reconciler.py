@@ -15,13 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from app.domain.errors import ServiceUnavailable
-from app.observability import logger, traced
+from app.observability import entrypoint, logger
 from app.services.reconcile import WORKFLOW_ENDED, Settled
 from workers.common import order_id_of, services
 from workers.sqs_batch import QueueMessage, partial_batch
 
 
-@traced
+@entrypoint
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """A status-change event, or a batch of watch messages."""
     if isinstance(event, dict) and "Records" in event:

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from app.domain.orders import Order, OrderStatus
-from app.observability import emit_metrics, traced
+from app.observability import emit_metrics, entrypoint
 from workers.common import order_id_of, services, task
 
 
@@ -25,28 +25,28 @@ def _duration(order: Order) -> tuple[float, MetricUnit]:
     return (order.updated_at - order.created_at).total_seconds() * 1000, MetricUnit.Milliseconds
 
 
-@traced
+@entrypoint
 @task
 def validate_order(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ValidateOrder: the user exists and the products and prices are current."""
     return _reply(services().order_workflow.validate(order_id_of(event)))
 
 
-@traced
+@entrypoint
 @task
 def check_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CheckInventory: reserve every line in one transaction."""
     return _reply(services().order_workflow.reserve(order_id_of(event)))
 
 
-@traced
+@entrypoint
 @task
 def process_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ProcessPayment: charge the order's total once."""
     return _reply(services().order_workflow.charge(order_id_of(event)))
 
 
-@traced
+@entrypoint
 @task
 def update_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """UpdateInventory: reserved -> sold and CONFIRMED together."""
@@ -55,14 +55,14 @@ def update_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _reply(order)
 
 
-@traced
+@entrypoint
 @task
 def send_notification(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """SendNotification: publish OrderProcessed."""
     return _reply(services().order_workflow.notify(order_id_of(event)))
 
 
-@traced
+@entrypoint
 @task
 def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """CompensatePayment: refund the charge, if any, once."""
@@ -70,7 +70,7 @@ def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": order_id, "refunded": services().order_workflow.refund(order_id)}
 
 
-@traced
+@entrypoint
 @task
 def release_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """ReleaseInventory: give the reservation back, if any, once."""
@@ -78,7 +78,7 @@ def release_inventory(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"orderId": order_id, "released": services().order_workflow.release(order_id)}
 
 
-@traced
+@entrypoint
 @task
 def mark_order_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """MarkOrderFailed: FAILED with the caught error's name as reason; publish OrderFailed."""

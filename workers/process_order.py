@@ -11,7 +11,7 @@ import app.coldstart  # noqa: F401  # isort: skip - first: the GC pauses for the
 import json
 from typing import Any
 
-from app.observability import logger, traced
+from app.observability import entrypoint, logger
 from workers.common import order_id_of, services, task
 from workers.sqs_batch import QueueMessage, partial_batch
 
@@ -38,7 +38,7 @@ def record_handler(record: QueueMessage) -> str:
     return outcome
 
 
-@traced
+@entrypoint
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda handler: process the batch, report the failed message ids."""
     return partial_batch(event, record_handler)

@@ -12,11 +12,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem, serves, unexpected
-from app.observability import get_tracer, logger, request_record
+from app.observability import logger, request_record
 
 CORRELATION_HEADER = "x-correlation-id"
 # A key of the event the init's priming requests carry (app/lambda_handler.py), which API Gateway never sends:
-# such a request is no traffic, so it is neither traced nor counted in the metrics the alarms read.
+# such a request is no traffic, so it is not counted in the metrics the alarms read.
 PRIMING_MARK = "orderServicePriming"
 _CORRELATION_HEADER = CORRELATION_HEADER.encode()
 # The statuses whose Location names what the request created; no other reply's is logged.
@@ -78,7 +78,6 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.tracer = get_tracer()  # decided once per process (app/observability.py)
         # The logger's keys, found once: `logger.set_correlation_id` looks its handler up again on every call.
         self.log_keys = logger.registered_formatter
 
@@ -137,10 +136,8 @@ class RequestContextMiddleware:
                 guarded = receive if safe else self._limited(receive, too_large)
             if rejection is not None:
                 await rejection(scope, receive, send_wrapper)
-            elif self.tracer is None or priming:
-                await self.app(scope, guarded, send_wrapper)
             else:
-                await self._traced(scope, state, self.app(scope, guarded, send_wrapper))
+                await self.app(scope, guarded, send_wrapper)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: never leak a traceback
             if not state["started"]:
                 await unexpected(exc)(scope, receive, send_wrapper)
@@ -148,17 +145,6 @@ class RequestContextMiddleware:
             if not priming:
                 seconds = time.perf_counter() - started
                 self._record(scope, method, state["status"], seconds, state.get("location"), cid)
-
-    async def _traced(self, scope: Scope, state: dict[str, Any], call: Awaitable[None]) -> None:
-        """Run the app inside an X-Ray subsegment named after the route that answered."""
-        async with self.tracer.provider.in_subsegment_async(name=f"{scope['method']} request") as subsegment:
-            try:
-                await call
-            finally:
-                route = getattr(scope.get("route"), "path", "unmatched")
-                subsegment.name = f"{scope['method']} {route}"
-                subsegment.put_annotation("route", route)
-                subsegment.put_annotation("status", state["status"])
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> Any:
         length = headers.get("content-length")

@@ -32,7 +32,7 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
     extra["api_rss"] = (median([s.rss_mb for s in ours]), median([s.rss_mb for s in base]))
     extra["api_imports"] = cold.import_costs(api)
     results = [Comparison("API cold start (GET /users/{id})", "ms", [s.ms for s in ours], [s.ms for s in base], 1.10)]
-    results.append(_floor("API baseline + pydantic-settings + Powertools Logger", api_base, "bench_api_floor", runs))
+    results.append(_floor("API baseline + Powertools Logger", api_base, "bench_api_floor", runs))
     results.append(_as_deployed(world, [s.ms for s in ours], base_dir, get_user, runs))
     results.append(_tracing_cost(api, runs))
 
@@ -48,10 +48,8 @@ def cold_starts(world: World, runs: int) -> tuple[list[Comparison], dict[str, ob
         "workers.order_workflow", "validate_order", world.env("ValidateOrderFunction"), lambda i: {"orderId": orders[0]}
     )
     validated, replayed = _worker(world, "ValidateOrder cold start (workflow task)", validate, orders, base_dir, runs)
-    floor = "Worker baseline (ValidateOrder's) + pydantic-settings + Powertools Logger"
+    floor = "Worker baseline (ValidateOrder's) + Powertools Logger"
     results += [validated, _floor(floor, replayed, "bench_worker_floor", runs)]
-    alone = "Worker baseline (ValidateOrder's) + pydantic-settings alone"
-    results.append(_floor(alone, replayed, "bench_worker_settings", runs))
     extra["worker_imports"] = cold.import_costs(validate)
     return results, extra
 
@@ -76,28 +74,26 @@ def _floor(name: str, baseline: cold.Variant, module: str, runs: int) -> Compari
     """The baseline with the libraries the design names imported and used, against the bare baseline."""
     floor = cold.Variant(module, baseline.function, baseline.env, baseline.event)
     named, bare = cold.alternate(floor, baseline, max(5, runs // 2))  # a note, not a goal: half the runs
-    return Comparison(name, "ms", [s.ms for s in named], [s.ms for s in bare], None, ["the floor those libraries set"])
+    return Comparison(name, "ms", [s.ms for s in named], [s.ms for s in bare], None, ["the floor that library sets"])
 
 
 def _tracing_cost(api: cold.Variant, runs: int) -> Comparison:
-    """The API's cold start as deployed with X-Ray on (the SDK loaded, botocore patched) against tracing off."""
+    """The API's cold start in an invocation Lambda traces (TracingMode=Active: a sampled trace id) vs one it does not.
+
+    Nothing of ours traces (docs/decisions/0013): the difference is botocore adding the trace header.
+    """
     import tempfile
 
     lambda_env = {
         "AWS_LAMBDA_FUNCTION_NAME": "order-service-api-dev",
         "LAMBDA_TASK_ROOT": tempfile.mkdtemp(prefix="bench-task-root-"),
-        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",  # UDP: segments are sent and lost, as cheap as in Lambda
     }
-    on = cold.Variant(
-        api.module, api.function, {**api.env, **lambda_env, "POWERTOOLS_TRACE_DISABLED": "false"}, api.event
-    )
-    off = cold.Variant(
-        api.module, api.function, {**api.env, **lambda_env, "POWERTOOLS_TRACE_DISABLED": "true"}, api.event
-    )
+    trace = {"_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"}
+    on = cold.Variant(api.module, api.function, {**api.env, **lambda_env, **trace}, api.event)
+    off = cold.Variant(api.module, api.function, {**api.env, **lambda_env}, api.event)
     traced, untraced = cold.alternate(on, off, max(5, runs // 2))  # a note, not a goal: half the runs
     added = median([s.ms for s in traced]) - median([s.ms for s in untraced])
-    note = f"X-Ray adds {added:.0f} ms (median)" if added > 0 else f"X-Ray: no measurable cost ({added:.0f} ms, median)"
+    note = f"{added:+.0f} ms (median): no tracing SDK loads (decision 0013)"
     return Comparison(
         "API cold start, tracing on vs off", "ms", [s.ms for s in traced], [s.ms for s in untraced], None, [note]
     )

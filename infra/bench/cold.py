@@ -73,28 +73,14 @@ def handler(event, context):
 """
 
 
-# What the design names for every function, and nothing of ours: one pydantic-settings Settings read from the
-# environment and a Powertools Logger. Put before a baseline, it gives the floor those libraries set.
-SETTINGS_LIBRARY = """
-import pydantic_settings
-
-
-class Settings(pydantic_settings.BaseSettings):
-    users_table: str = "users"
-    orders_table: str = "orders"
-    stage: str = "dev"
-
-
-SETTINGS = Settings()
-"""
-NAMED_LIBRARIES = (
-    SETTINGS_LIBRARY
-    + """
+# What the design names for every function, and nothing of ours: a Powertools Logger (its package init also
+# imports Metrics and Tracer's class). Put before a baseline, it gives the floor that library sets. Settings are
+# no part of it: app/settings.py reads them with the standard library (issue 29).
+NAMED_LIBRARIES = """
 from aws_lambda_powertools import Logger
 
 LOGGER = Logger(service="floor")
 """
-)
 
 
 @dataclass
@@ -124,7 +110,6 @@ def baselines_dir() -> Path:
     (path / "bench_worker_baseline.py").write_text(WORKER_BASELINE)
     (path / "bench_api_floor.py").write_text(NAMED_LIBRARIES + API_BASELINE)
     (path / "bench_worker_floor.py").write_text(NAMED_LIBRARIES + WORKER_BASELINE)
-    (path / "bench_worker_settings.py").write_text(SETTINGS_LIBRARY + WORKER_BASELINE)
     return path
 
 

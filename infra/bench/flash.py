@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--units", type=int, default=500)
     parser.add_argument("--shards", type=int, default=16)
     parser.add_argument("--users", type=int, default=24)
-    parser.add_argument("--scale", type=float, default=0.01, help="per-key limits as a share of DynamoDB's")
+    parser.add_argument("--scale", type=float, default=0.02, help="per-key limits as a share of DynamoDB's")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("MOTO_PORT", "4566")))
     parser.add_argument("--seconds", type=int, default=300, help="how long shoppers keep ordering, at most")

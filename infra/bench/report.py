@@ -117,11 +117,12 @@ The 95% interval is a bootstrap of the ratio of medians (each side resampled, 2,
   eager init: the eager-init row gives both.
 - Worker baselines: a bare handler with module-level boto3 clients that makes the same AWS requests the real
   handler made for its first event (recorded in this run, then replayed).
-- Floors: the same baselines with one pydantic-settings `Settings` read from the environment and a Powertools
-  `Logger` put before them, the two libraries the design names for every function, and nothing of ours. A
-  cold-start ratio under its floor's is out of reach while the design keeps them; the gap between the two is
-  ours (FastAPI's routes and schemas, the domain, the adapters). The worker's floor is also measured with
-  pydantic-settings alone: it loads pydantic, which no bare boto3 handler needs, and sets most of that floor.
+- Floors: the same baselines with a Powertools `Logger` put before them, the library the design names for
+  every function, and nothing of ours (settings are read with the standard library, `app/settings.py`).
+  Importing any part of Powertools runs its package init, which imports Logger, Metrics and Tracer's class.
+  A cold-start ratio under its floor's is out of reach while the design keeps it; the gap between the two is
+  ours (FastAPI's routes and schemas, the domain, the adapters; for a worker, the domain's event contracts,
+  which load pydantic-core, and the adapters): the import tables below show where it goes.
 - Our handlers run their init with the cyclic GC paused until the first reply, then freeze what it built
   (decision 0010); the baselines run as plain scripts.
 - Warm overhead: {runs} fresh processes per side, each answering its share of the invocations after 200

@@ -21,8 +21,6 @@ def cloud_env(stack: Stack) -> dict[str, str]:
         "AWS_ENDPOINT_URL": stack.endpoint,
         "AWS_REGION": stack.region,
         "AWS_DEFAULT_REGION": stack.region,
-        # No X-Ray daemon runs locally: keep the tracer (and its imports) off.
-        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 

@@ -57,6 +57,9 @@ class KeyUse:
     throttled_reads: int = 0
     write_total: float = 0.0
     read_total: float = 0.0
+    first: int = -1  # the second of the key's first use
+    throttled_at: dict[int, int] = field(default_factory=dict)  # seconds since the first use -> refusals
+    by_action: dict[str, float] = field(default_factory=dict)  # write units by DynamoDB action
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Meter:
     def _use(self, table: str, key: str) -> KeyUse:
         use = self.keys.setdefault((table, key), KeyUse())
         now = int(self.clock())
+        if use.first < 0:
+            use.first = now
         if use.second != now:
             use.second, use.write, use.read = now, 0.0, 0.0
         return use
@@ -84,15 +89,18 @@ class Meter:
                 return False
             use.throttled += 1
             use.throttled_reads += not write
+            offset = use.second - use.first
+            use.throttled_at[offset] = use.throttled_at.get(offset, 0) + 1
             return True
 
-    def charge(self, table: str, key: str, write: bool, units: float) -> None:
-        """Add units consumed by a request on the key."""
+    def charge(self, table: str, key: str, write: bool, units: float, action: str = "") -> None:
+        """Add units consumed by a request (an `action`: PutItem, TransactWriteItems, ...) on the key."""
         with self.lock:
             use = self._use(table, key)
             if write:
                 use.write += units
                 use.write_total += units
+                use.by_action[action] = use.by_action.get(action, 0.0) + units
             else:
                 use.read += units
                 use.read_total += units
@@ -106,6 +114,8 @@ class Meter:
                     "key": k,
                     "throttled": u.throttled,
                     "throttledReads": u.throttled_reads,
+                    "throttledAt": dict(u.throttled_at),  # when, in seconds since the key was first used
+                    "writeUnitsByAction": dict(u.by_action),
                     "writeUnits": u.write_total,
                     "readUnits": u.read_total,
                 }
@@ -247,7 +257,7 @@ def metered(action: str, original: Callable[[DynamoHandler], Any], meter: Meter 
                     continue
                 size = max(size, items.size(touch)) if touch.write else size
                 units = write_units(size) if touch.write else read_units(size, touch.consistent)
-                meter.charge(touch.table, key, touch.write, units * (2 if touch.transactional else 1))
+                meter.charge(touch.table, key, touch.write, units * (2 if touch.transactional else 1), action)
 
     handle._metered = True  # type: ignore[attr-defined]
     return handle

@@ -65,7 +65,7 @@ def test_globals_trace_and_configure_powertools() -> None:
     assert function["Tracing"] == {"Ref": "TracingMode"}
     assert TPL["Parameters"]["TracingMode"]["Default"] == "PassThrough"  # the bill's floor: docs/performance.md
     variables = function["Environment"]["Variables"]
-    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["IsTraced", "false", "true"]}
+    assert not [v for v in variables if "TRACE" in v]  # nothing traces inside a function (decision 0013)
     assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "Service"}
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "Service"}
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}

@@ -32,7 +32,7 @@ print(json.dumps(state))
 def probe(env: dict[str, str]) -> dict[str, object]:
     """Import a task module in a fresh process, invoke it twice, and report the collector's state."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA_")}
-    clean = {**base, "POWERTOOLS_TRACE_DISABLED": "true", **env}
+    clean = {**base, **env}
     out = subprocess.run(
         [sys.executable, "-c", PROBE], env=clean, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
     )
@@ -59,7 +59,7 @@ def test_the_api_under_uvicorn_keeps_its_collector_even_with_a_lambda_name_set()
     # Only a handler module pauses the collector: the app alone (what uvicorn serves) never resumes one.
     script = "import gc, app.api.main, app.observability, workers.common; print(gc.isenabled())"
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA_")}
-    env = {**base, "AWS_LAMBDA_FUNCTION_NAME": "order-service-api-dev", "POWERTOOLS_TRACE_DISABLED": "true"}
+    env = {**base, "AWS_LAMBDA_FUNCTION_NAME": "order-service-api-dev"}
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
     )
