@@ -29,6 +29,10 @@ def entrypoint[Handler: Callable[..., Any]](handler: Handler) -> Handler:
     return coldstart.until_first_reply(handler)
 
 
+# The scope key under which a route adds metrics of its own to its request's one record (app/api/middleware.py).
+REQUEST_METRICS = "order_service.metrics"
+
+
 def request_record(
     fields: dict[str, Any], metrics: dict[str, tuple[float, MetricUnit]], correlation_id: str | None = None
 ) -> None:

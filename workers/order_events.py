@@ -48,7 +48,8 @@ def consume[T: Contract](
             extra={"eventId": event_id, "error": type(exc).__name__},
         )
         raise
-    logger.info(f"{contract.DETAIL_TYPE} consumed", extra={"eventId": event_id, **result})
+    # DEBUG: a line per order is a line per order billed (LogLevel=DEBUG shows it); a failure logs with its trace.
+    logger.debug(f"{contract.DETAIL_TYPE} consumed", extra={"eventId": event_id, **result})
     return result
 
 

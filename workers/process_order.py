@@ -32,7 +32,8 @@ def record_handler(record: QueueMessage) -> str:
         logger.error("malformed order message", extra={"messageId": record.message_id, "body": record.body[:256]})
         raise
     outcome = str(dispatch(payload, None))
-    logger.info(
+    # DEBUG: a line per order is a line per order billed (LogLevel=DEBUG shows it); failures log at WARNING.
+    logger.debug(
         "order dispatched", extra={"messageId": record.message_id, "orderId": payload["orderId"], "outcome": outcome}
     )
     return outcome

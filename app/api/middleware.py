@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem, serves, unexpected
-from app.observability import logger, request_record
+from app.observability import REQUEST_METRICS, logger, request_record
 
 CORRELATION_HEADER = "x-correlation-id"
 # A key of the event the init's priming requests carry (app/lambda_handler.py), which API Gateway never sends:
@@ -205,4 +205,7 @@ class RequestContextMiddleware:
             fields["location"] = location.decode("latin-1")[:_LOGGED_PATH]
         outcome = "UserRequestSuccess" if status < 400 else "UserRequestError"
         metrics = {outcome: (1.0, MetricUnit.Count), "UserRequestDuration": (seconds * 1000, MetricUnit.Milliseconds)}
+        extra = scope.get(REQUEST_METRICS)
+        if extra:
+            metrics.update(extra)
         request_record(fields, metrics, cid)

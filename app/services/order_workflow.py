@@ -46,7 +46,11 @@ def publish_outbox(order: Order, orders: OrderRepository, events: EventPublisher
 
 
 class OrderDispatcher:
-    """The queue worker's use case: move the order to PROCESSING and start its workflow once."""
+    """The queue worker's use case: start the order's workflow once.
+
+    It writes nothing: the order stays PENDING until the reservation, which marks it PROCESSING in its own
+    transaction (a write fewer an order). A start that fails leaves it PENDING, and the redelivery starts it.
+    """
 
     def __init__(
         self, orders: OrderRepository, starter: WorkflowStarter, clock: Clock, watch: OrderQueue | None = None
@@ -63,9 +67,6 @@ class OrderDispatcher:
             raise NotFound(f"order {order_id} not found")
         if order.status in FINAL:
             return "skipped"
-        if order.status is OrderStatus.PENDING:
-            # PROCESSING first: if the start then fails, the redelivery finds PROCESSING and starts it.
-            self.orders.transition(order_id, OrderStatus.PROCESSING, self.clock())
         started = self.starter.start(order_id, {"orderId": order_id})
         if self.watch is not None:
             # An Express execution that dies raises no event: a delayed message has the reconciler look at the

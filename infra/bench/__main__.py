@@ -178,10 +178,10 @@ def cost_per_order(world: World, orders: int) -> tuple[Costs, Costs, dict[str, i
     arch = str(world.stack.parameter("Architecture"))
     derived = _derived_lines(world, sum(sink.log_bytes.values()) / orders)
     standard = _largest_first(
-        price_per_million(world.calls, sink.reports, executions, orders, "STANDARD", arch) + derived
+        price_per_million(world.calls, sink.reports, executions, orders, "STANDARD", arch, world.stack) + derived
     )
     express = _largest_first(
-        price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS", arch) + derived
+        price_per_million(world.calls, sink.reports, executions, orders, "EXPRESS", arch, world.stack) + derived
     )
     loads = capacity.per_key(world.calls.trace, world.stack, orders)
     model = capacity.render(loads, PRODUCT, sum(line.usd for line in express))

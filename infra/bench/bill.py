@@ -162,3 +162,31 @@ def _tables(params: dict[str, Any]) -> set[str]:
     if "RequestItems" in params:
         return set(params["RequestItems"])
     return {str(next(iter(item.values()))["TableName"]) for item in params.get("TransactItems", [])}
+
+
+def batch_of(stack: Stack, function: str) -> float:
+    """Messages per invocation of an SQS-triggered function at the steady rate: its batching window fills it.
+
+    Lambda's poller gathers messages for MaximumBatchingWindowInSeconds (or until BatchSize), then invokes once
+    and deletes the batch in one DeleteMessageBatch. At ORDERS_A_MONTH a window of W seconds gathers R x W
+    messages (R, orders a second), at least one and at most the batch size. The cost run places orders one at a
+    time, so each of its invocations carried one: this is what a steady month's batches carry instead.
+    """
+    events = stack.resources[function].get("Properties", {}).get("Events", {})
+    sqs = [stack.resolve(e.get("Properties", {})) for e in events.values() if e.get("Type") == "SQS"]
+    if not sqs:
+        return 1.0
+    size = float(sqs[0].get("BatchSize", 10))
+    window = float(sqs[0].get("MaximumBatchingWindowInSeconds", 0))
+    return max(1.0, min(size, ORDERS_A_MONTH / MONTH_SECONDS * window))
+
+
+def consumers(stack: Stack) -> dict[str, str]:
+    """Each queue's name (the last part of the URL SendMessage names) -> the function its mapping invokes."""
+    found: dict[str, str] = {}
+    for function, resource in stack.of_type("AWS::Serverless::Function").items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            queue = event.get("Properties", {}).get("Queue") if event.get("Type") == "SQS" else None
+            if isinstance(queue, dict) and "Fn::GetAtt" in queue:
+                found[stack.name(queue["Fn::GetAtt"][0])] = function
+    return found

@@ -9,9 +9,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.bench import index_writes
+from infra.bench import bill, index_writes
 from infra.bench.bill import Line, prices, rate_source
 from infra.iam.recorder import MOTO_PRINCIPAL, parse
+from infra.local.template import Stack
 
 _REPORT = re.compile(r"^\[(\w+)\] REPORT RequestId: \S+ Duration: ([\d.]+) ms Memory Size: (\d+) MB")
 _LINE = re.compile(r"^\[(\w+)\] (.*)$", re.DOTALL)
@@ -159,21 +160,42 @@ def price_per_million(
     orders: int,
     workflow: str = "STANDARD",
     architecture: str = "x86_64",
+    stack: Stack | None = None,
 ) -> list[Line]:
-    """The recorded requests of one order, priced per million orders, largest first."""
+    """The recorded requests of one order, priced per million orders, largest first.
+
+    With the stack, an SQS-triggered function's invocations and its queue's deletes are those of the batches its
+    batching window gathers at the steady rate (bill.batch_of); without it, one message per batch.
+    """
     p = prices()
     per = 1 / orders
-    lambda_requests = len(invocations) * per
+
+    def batch(function: str) -> float:
+        return bill.batch_of(stack, function) if stack is not None else 1.0
+
+    lambda_requests = sum(1 / batch(name) for name, _, _ in invocations) * per
     gb_seconds = sum(ms / 1000 * mb / 1024 for _, ms, mb in invocations) * per
-    # Each message sent is also received and deleted by its event source mapping: counted unbatched (an upper
-    # bound; a full batch of 10 costs 0.2 requests per message).
-    sqs = sum(n for (_, service, op), n in log.calls.items() if service == "sqs" and op == "SendMessage") * per * 3
+    # Each message sent is also received (a long poll returns it as it arrives: one receive each, an upper bound)
+    # and deleted with its batch (one DeleteMessageBatch per invocation).
+    consumers = bill.consumers(stack) if stack is not None else {}
+    sent = [
+        str(params.get("QueueUrl", ""))
+        for _, service, op, params in log.trace
+        if (service, op) == ("sqs", "SendMessage")
+    ]
+    deletes = sum(
+        1 / batch(consumers[u.rsplit("/", 1)[-1]]) if u.rsplit("/", 1)[-1] in consumers else 1.0 for u in sent
+    )
+    sqs = (2 * len(sent) + deletes) * per
     sns = sum(n for (_, service, op), n in log.calls.items() if service == "sns" and op == "Publish") * per
     api = sum(1 for name, _, _ in invocations if name == "ApiFunction") * per
     wru, rru, iwru = log.wru * per, log.rru * per, log.index_wru * per
     rows = [
         Line(
-            "Lambda requests", lambda_requests, lambda_requests * p["lambda_request_per_million"], _measured("lambda")
+            "Lambda requests",
+            lambda_requests,
+            lambda_requests * p["lambda_request_per_million"],
+            f"recorded, a queue's consumer once per batch at the steady rate; {rate_source('lambda')}",
         ),
         Line(
             "Lambda GB-seconds",
@@ -202,7 +224,12 @@ def price_per_million(
         Line(
             "DynamoDB read request units", rru, rru * p["dynamodb_read_request_unit_per_million"], _measured("dynamodb")
         ),
-        Line("SQS requests (incl. poller receive+delete)", sqs, sqs * p["sqs_request_per_million"], _measured("sqs")),
+        Line(
+            "SQS requests (incl. poller receive+delete)",
+            sqs,
+            sqs * p["sqs_request_per_million"],
+            f"recorded sends, each received once and deleted with its batch; {rate_source('sqs')}",
+        ),
         *workflow_rows(executions, orders, workflow),
         Line(
             "EventBridge events",

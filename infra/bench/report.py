@@ -194,8 +194,9 @@ Why each line is what it is (largest first):
   CONFIRMED with its payment recorded CHARGED, and each product's reserved stock sold) and the daily analytics
   (the event's once-only marker and each product's units item, the first of which also counts the order and
   its amount: a one-product order changes one aggregate item, not a sales item beside it). The rest are single
-  conditional writes: the order (API), PROCESSING (queue worker), the payment's start (before the gateway is
-  called; nothing is written after it: the commit records the charge), the outbox cleared after publishing.
+  conditional writes: the order (API), the payment's start (before the gateway is called; nothing is written
+  after it: the commit records the charge), the outbox cleared after publishing. The queue worker writes
+  nothing: the reservation's transaction makes the order PROCESSING.
   The simulated payment gateway's two writes (its attempt counter and ledger entry) are counted apart, below:
   a real payment provider replaces them. The low-stock flag is read first and written only when it must
   change (a failed conditional write still costs its unit).

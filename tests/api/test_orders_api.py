@@ -148,10 +148,18 @@ def test_cancel_and_listing(shop: TestClient, fake: FakeContainer) -> None:
 def test_the_request_record_names_the_order_it_created(shop: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     reply = shop.post("/orders", json={"items": [{"productId": "mug", "quantity": 1}]}, headers=ADA)
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message":"request"' in line]
+    lines = capsys.readouterr().out.splitlines()
+    records = [json.loads(line) for line in lines if '"message":"request"' in line]
     assert [r["location"] for r in records] == [reply.headers["location"]]
+    # The order's metric rides in the request's one EMF record: one line an order, not two.
+    assert records[0]["OrdersPlaced"] == [1]
+    metrics = {m["Name"] for m in records[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {"OrdersPlaced", "UserRequestSuccess"} <= metrics
+    assert sum('"OrdersPlaced"' in line for line in lines) == 1
     shop.get(reply.headers["location"], headers=ADA)
-    assert "location" not in json.loads(capsys.readouterr().out.splitlines()[-1])
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert "location" not in last
+    assert "OrdersPlaced" not in last
 
 
 def test_an_admin_reshards_a_product_and_its_stock_stays_one_sum(shop: TestClient) -> None:

@@ -234,7 +234,7 @@ def test_queue_worker_with_aws_unreachable_fails_every_record_and_loses_none(
     assert sorted(dispatched) == sorted(ids)
     assert queue_depth(stack) == 0
     assert executions(stack) == sorted(ids)
-    assert statuses(stack, monkeypatch, ids) == {OrderStatus.PROCESSING}
+    assert statuses(stack, monkeypatch, ids) == {OrderStatus.PENDING}  # dispatched; the reservation moves them
 
 
 def _event(source: SqsSource, batch: list[dict[str, Any]]) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def test_worker_crash_midway_redelivers_the_batch_and_each_order_is_processed_on
     assert sorted(redelivered) == sorted(ids)  # the whole batch came back, the first two included
     assert queue_depth(stack) == 0
     assert executions(stack) == sorted(ids)  # one workflow per order, not six
-    assert statuses(stack, monkeypatch, ids) == {OrderStatus.PROCESSING}
+    assert statuses(stack, monkeypatch, ids) == {OrderStatus.PENDING}  # dispatched; the reservation moves them
 
 
 class SnsOutage:

@@ -126,10 +126,10 @@ def test_a_transition_whose_answer_is_lost_is_the_transition(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, client: TestClient, auth: Signer, api: Container
 ) -> None:
     placed = client.post("/orders", json=order_body(), headers=auth.user("ada")).json()
-    worker = as_function(stack, monkeypatch, "ProcessOrderFunction")
+    worker = as_function(stack, monkeypatch, "MarkOrderFailedFunction")
     hook = lose(worker, "UpdateItem")
-    order = worker.order_repo.transition(placed["id"], OrderStatus.PROCESSING, datetime.now(UTC))
-    assert order.status is OrderStatus.PROCESSING  # was IllegalTransition: the retry found PROCESSING
+    order = worker.order_repo.transition(placed["id"], OrderStatus.FAILED, datetime.now(UTC), reason="Test")
+    assert order.status is OrderStatus.FAILED  # was IllegalTransition: the retry found FAILED
     assert hook.sent == 2
 
 

@@ -266,11 +266,13 @@ class InMemoryInventory:
             return
         if current.status is OrderStatus.CANCELLED:
             raise OrderCancelled(order.id)
-        if current.status is not OrderStatus.PROCESSING:
+        if current.status not in (OrderStatus.PENDING, OrderStatus.PROCESSING):
             raise IllegalTransition(order.id)
         takes = self._plan(order)
         self._move(takes, available=-1, reserved=1)
-        reserved = replace(current, inventory=InventoryState.RESERVED, taken=takes, updated_at=now)
+        reserved = replace(
+            current, status=OrderStatus.PROCESSING, inventory=InventoryState.RESERVED, taken=takes, updated_at=now
+        )
         self.orders.orders[order.id] = reserved
 
     def release(self, order: Order, now: datetime) -> bool:

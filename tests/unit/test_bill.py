@@ -44,3 +44,13 @@ def test_secret_reads_count_each_granted_secret_once_per_max_age() -> None:
     # JwtSecret for the authorizer; JwtSecret and CursorSigningSecret for the API (infra/template.yaml).
     assert bill.secrets(s, 300).quantity == pytest.approx(3 * bill.MONTH_SECONDS / 300 / bill.ORDERS_A_MONTH)
     assert bill.secrets(s, 150).usd == pytest.approx(2 * bill.secrets(s, 300).usd)
+
+
+def test_a_queue_consumer_s_batch_is_what_its_window_gathers_at_the_steady_rate() -> None:
+    rate = bill.ORDERS_A_MONTH / bill.MONTH_SECONDS
+    assert bill.batch_of(stack(), "ProcessOrderFunction") == pytest.approx(rate * 5)  # the template's 5 s window
+    assert bill.batch_of(stack(OrderBatchingWindowSeconds="0"), "ProcessOrderFunction") == 1.0
+    assert bill.batch_of(stack(OrderBatchingWindowSeconds="300"), "ProcessOrderFunction") == 10.0  # a full batch
+    assert bill.batch_of(stack(), "ApiFunction") == 1.0  # not a queue's consumer
+    s = stack()
+    assert bill.consumers(s)[s.name("OrderQueue")] == "ProcessOrderFunction"

@@ -30,7 +30,7 @@ def test_each_order_starts_its_workflow_once(world: OrderWorld) -> None:
     event = sqs_event({"orderId": a.id}, {"orderId": b.id}, {"orderId": a.id})
     assert workers.process_order.handler(event, LambdaContext()) == {"batchItemFailures": []}
     assert sorted(world.starter.started) == sorted([a.id, b.id])
-    assert world.orders.orders[a.id].status is OrderStatus.PROCESSING
+    assert world.orders.orders[a.id].status is OrderStatus.PENDING  # the reservation makes it PROCESSING
     # A redelivery of the whole batch has no further effect.
     assert workers.process_order.handler(event, LambdaContext()) == {"batchItemFailures": []}
     assert len(world.starter.started) == 2
@@ -69,9 +69,12 @@ def test_a_malformed_record_carries_no_earlier_orders_id(world: OrderWorld) -> N
     handler = logging.StreamHandler(out)
     handler.setFormatter(logger.registered_formatter)  # formats at emit time, with the keys of that moment
     logging.getLogger(logger.name).addHandler(handler)
+    level = logger.log_level
+    logger.setLevel("DEBUG")  # "order dispatched" is a DEBUG line (one per order: LogLevel=DEBUG shows it)
     try:
         workers.process_order.handler(sqs_event({"orderId": good.id}, "{not json"), LambdaContext())
     finally:
+        logger.setLevel(level)
         logging.getLogger(logger.name).removeHandler(handler)
     lines = {x["message"]: x for x in map(json.loads, out.getvalue().splitlines())}
     assert lines["order dispatched"]["correlation_id"] == good.id

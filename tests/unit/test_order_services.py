@@ -93,6 +93,7 @@ def test_idempotency_key_replays_the_original_and_rejects_another_body(world: Or
 def test_replay_of_a_processed_order_does_not_enqueue(world: OrderWorld) -> None:
     first = world.order_service.place("u1", [("mug", 1)], idempotency_key="k1")
     world.order_dispatcher.dispatch(first.order.id)
+    world.order_workflow.reserve(first.order.id)  # the reservation makes it PROCESSING
     again = world.order_service.place("u1", [("mug", 1)], idempotency_key="k1")
     assert (again.order.status, again.enqueued) == (OrderStatus.PROCESSING, False)
     assert world.queue.sent == [first.order.id]
@@ -171,11 +172,11 @@ def test_cancel_after_reservation_stops_the_payment(world: OrderWorld) -> None:
     assert world.payments.charges == {}
 
 
-def test_dispatch_moves_to_processing_and_starts_once(world: OrderWorld) -> None:
+def test_dispatch_starts_once_and_writes_nothing(world: OrderWorld) -> None:
     order = world.order_service.place("u1", [("mug", 1)]).order
     assert world.order_dispatcher.dispatch(order.id) == "started"
     assert world.order_dispatcher.dispatch(order.id) == "duplicate"
-    assert world.orders.orders[order.id].status is OrderStatus.PROCESSING
+    assert world.orders.orders[order.id] == order  # PENDING, untouched: the reservation makes it PROCESSING
     assert list(world.starter.started) == [order.id]
     assert world.starter.started[order.id] == {"orderId": order.id}
     with pytest.raises(NotFound):

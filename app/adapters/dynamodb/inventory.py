@@ -101,12 +101,14 @@ class DynamoInventory:
     def _mark_reserved(self, order: Order, takes: tuple[StockTake, ...], now: datetime) -> dict[str, Any]:
         # `taken` only when it is not every line whole from shard 0: an unsharded product's order item keeps its size.
         values: dict[str, Any] = {":r": InventoryState.RESERVED.value, ":p": OrderStatus.PROCESSING.value}
-        values[":now"] = now.isoformat()
-        update = "SET inventory = :r, updatedAt = :now"
+        values[":pending"], values[":now"] = OrderStatus.PENDING.value, now.isoformat()
+        # PENDING -> PROCESSING here, with the stock: the queue worker writes nothing (one write fewer an order).
+        update = "SET inventory = :r, #s = :p, updatedAt = :now"
         if takes != replace(order, taken=()).takes():
             update += ", taken = :t"
             values[":t"] = [take_value(t) for t in takes]
-        return self._order_update(order.id, update, "#s = :p AND attribute_not_exists(inventory)", values)
+        condition = "#s IN (:pending, :p) AND attribute_not_exists(inventory)"
+        return self._order_update(order.id, update, condition, values)
 
     def _snapshots(
         self, heads: dict[str, dict[str, Any] | None]
