@@ -15,7 +15,7 @@ WARM ?= 1
 export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help bench load install run reset status redrive event invoke token test check lint typecheck imports validate requirements deploy browser-deps lock clean schemas
+.PHONY: help bench image load install run reset status redrive event invoke token test check lint typecheck imports validate requirements deploy browser-deps lock clean schemas
 
 help:  ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +85,9 @@ validate: install  ## cfn-lint and the offline SAM translation of the templates;
 
 schemas: install  ## regenerate docs/events/*.json from the event contracts (app/domain/events.py)
 	$(BIN)/python -m infra.schemas
+
+image: install  ## the Lambda image's task root, built without Docker from the Dockerfile's steps, in build/image/var/task
+	$(BIN)/python -m infra.image build/image
 
 requirements: | $(UV)  ## regenerate requirements.txt (the Lambda image's runtime dependencies) from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt > requirements.txt

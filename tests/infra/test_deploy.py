@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.image_build import ROOT
+from infra.image import ROOT
 
 STUB = """#!/usr/bin/env bash
 echo "$(basename "$0") $*" >> "$CALLS"

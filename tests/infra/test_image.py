@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.support.image_build import DOCKERFILE, REQUIREMENTS, ROOT, build_task_root, copies, exported_requirements
+from infra.image import DOCKERFILE, REQUIREMENTS, ROOT, build_task_root, copies, exported_requirements
 from tests.support.template_walk import of_type, props, template
 
 # Runs in the fresh interpreter: import each handler, and show that dev-only packages are absent.
@@ -101,3 +103,46 @@ def test_image_contents_are_precompiled_and_hold_no_tooling(task_root: Path) -> 
     compiled = list((task_root / "app").rglob("*.pyc"))
     assert sources
     assert len(compiled) == len(sources)
+
+
+# The image's Python and the two architectures the template can deploy (Architecture: arm64 | x86_64).
+PLATFORMS = {"arm64": ("aarch64",), "x86_64": ("x86_64",)}
+
+
+def _fits(wheel: str, machine: str) -> bool:
+    """Whether a wheel's tags install on CPython 3.12 on manylinux for this machine."""
+    python, abi, platform = wheel.removesuffix(".whl").split("-")[-3:]
+    pythons = python.split(".")
+    runs = any(
+        p in ("py3", "py2", "cp312") or (p.startswith("cp3") and abi == "abi3" and int(p[3:]) <= 12) for p in pythons
+    )
+    return runs and (
+        platform == "any" or any(p.startswith("manylinux") and p.endswith(machine) for p in platform.split("."))
+    )
+
+
+def test_every_requirement_has_a_cp312_wheel_for_both_architectures_whose_hash_is_pinned() -> None:
+    lock = {p["name"]: p for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]}
+    pinned: dict[str, set[str]] = {}
+    for block in re.split(r"\n(?=\S)", REQUIREMENTS.read_text()):  # one requirement and its hash lines
+        if "==" in block and not block.startswith("#"):
+            name = block.split("==")[0].strip()
+            pinned[name] = set(re.findall(r"--hash=(sha256:[0-9a-f]{64})", block))
+    assert {"fastapi", "pydantic-core", "boto3"} <= set(pinned)
+    missing = []
+    for name, hashes in pinned.items():
+        wheels = {w["url"].rsplit("/", 1)[-1]: w["hash"] for w in lock[name].get("wheels", [])}
+        for arch, machines in PLATFORMS.items():
+            fitting = [w for w, h in wheels.items() if h in hashes and any(_fits(w, m) for m in machines)]
+            if not fitting:
+                missing.append(f"{name} ({arch})")
+    assert missing == [], f"no pinned cp312 wheel, so a deploy would fail at pip: {missing}"
+
+
+def test_the_wheel_check_refuses_what_the_image_cannot_install() -> None:
+    assert _fits("pydantic_core-2.46.5-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl", "aarch64")
+    assert not _fits("pydantic_core-2.46.5-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl", "x86_64")
+    assert not _fits("pydantic_core-2.46.5-cp313-cp313-manylinux_2_17_x86_64.whl", "x86_64")
+    assert not _fits("cffi-2.0.0-cp312-cp312-musllinux_1_2_x86_64.whl", "x86_64")
+    assert _fits("cryptography-46.0.3-cp311-abi3-manylinux_2_28_x86_64.whl", "x86_64")
+    assert _fits("boto3-1.40.0-py3-none-any.whl", "aarch64")

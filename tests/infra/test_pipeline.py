@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
+from infra.image import ROOT
 from infra.local.template import load_template
-from tests.support.image_build import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 PIPELINE = load_template(ROOT / "infra" / "pipeline.yaml")["Resources"]
