@@ -24,7 +24,7 @@ def after_restore(callback: Callable[[], None]) -> bool:
     """Run `callback` after every SnapStart restore; False where the runtime has no restore hooks."""
     try:
         # Shipped with the Lambda Python runtime (3.12+ base images), absent everywhere else.
-        from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]
+        from snapshot_restore_py import register_after_restore
     except ImportError:
         return False
     register_after_restore(callback)

@@ -391,3 +391,39 @@ def test_the_live_aliases_shift_through_codedeploy_and_roll_back_on_the_alarms(s
         )
         hook = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
         assert hook["DeploymentGroupName"] == {"Ref": f"{function}DeploymentGroup"}
+
+
+def test_cognito_mode_creates_its_user_pool_unless_an_issuer_is_given() -> None:
+    own = stack()
+    own.overrides["AuthMode"] = "cognito"
+    assert own.condition("CreatesUserPool") is True
+    assert (
+        TPL["Resources"]["UserPool"]["Condition"]
+        == TPL["Resources"]["UserPoolClient"]["Condition"]
+        == "CreatesUserPool"
+    )
+    for function in ("ApiFunction", "AuthorizerFunction"):
+        variables = props(TPL["Resources"][function])["Environment"]["Variables"]
+        issuer = variables["JWT_ISSUER"]
+        assert issuer["Fn::If"][0] == "IsCognito"
+        assert issuer["Fn::If"][1]["Fn::If"][0] == "CreatesUserPool"
+        assert "${UserPool}" in issuer["Fn::If"][1]["Fn::If"][1]["Fn::Sub"]
+        assert variables["JWT_AUDIENCE"]["Fn::If"][1]["Fn::If"][1] == {"Ref": "UserPoolClient"}
+    external = stack()
+    external.overrides |= {
+        "AuthMode": "cognito",
+        "JwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
+    }
+    assert external.condition("CreatesUserPool") is False
+    assert stack().condition("CreatesUserPool") is False  # secret mode: no pool
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_user_pool_takes_passwords_over_the_wire_only_outside_prod(stage: str) -> None:
+    s = stack(stage)
+    s.overrides["AuthMode"] = "cognito"
+    flows = s.resolve(props(TPL["Resources"]["UserPoolClient"])["ExplicitAuthFlows"])
+    assert ("ALLOW_USER_PASSWORD_AUTH" in flows) is (stage == "dev")
+    assert s.resolve(props(TPL["Resources"]["UserPool"])["DeletionProtection"]) == (
+        "ACTIVE" if stage == "prod" else "INACTIVE"
+    )
