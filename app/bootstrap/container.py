@@ -281,7 +281,7 @@ class Container:
         """The order queue worker's use case."""
         from app.services.order_workflow import OrderDispatcher
 
-        return OrderDispatcher(self.order_repo, self.workflow, self.clock, self.order_watch)
+        return OrderDispatcher(self.order_repo, self.workflow, self.order_watch)
 
     @cached_property
     def order_workflow(self) -> OrderWorkflow:

@@ -23,7 +23,8 @@ def eager_init() -> bool:
 def after_restore(callback: Callable[[], None]) -> bool:
     """Run `callback` after every SnapStart restore; False where the runtime has no restore hooks."""
     try:
-        # Shipped with the Lambda Python runtime (3.12+ base images), absent everywhere else.
+        # Shipped with the Lambda Python runtime (3.12+ base images); locally only where awslambdaric is installed
+        # (the dev tools), whose hooks nothing ever runs outside Lambda.
         from snapshot_restore_py import register_after_restore
     except ImportError:
         return False

@@ -52,12 +52,9 @@ class OrderDispatcher:
     transaction (a write fewer an order). A start that fails leaves it PENDING, and the redelivery starts it.
     """
 
-    def __init__(
-        self, orders: OrderRepository, starter: WorkflowStarter, clock: Clock, watch: OrderQueue | None = None
-    ) -> None:
+    def __init__(self, orders: OrderRepository, starter: WorkflowStarter, watch: OrderQueue | None = None) -> None:
         self.orders = orders
         self.starter = starter
-        self.clock = clock
         self.watch = watch
 
     def dispatch(self, order_id: str) -> str:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from app.adapters.dynamodb import product_items as layout
 from app.adapters.dynamodb.inventory import DynamoInventory
+from app.adapters.dynamodb.items import to_item
 from app.adapters.dynamodb.orders import DynamoOrderRepository
 from app.adapters.dynamodb.products import DynamoProductRepository
 from app.adapters.dynamodb.stock_shards import ShardCounts
@@ -89,3 +91,33 @@ def test_a_process_that_never_saw_the_product_spreads_its_first_orders_over_the_
     lamp = products.get("lamp")
     assert lamp is not None
     assert (lamp.available, lamp.reserved) == (32, 8)
+
+
+def test_the_sold_out_flag_holds_only_while_the_head_is_as_the_empty_snapshot_saw_it(stack: Stack) -> None:
+    dynamodb, orders, products = on_sale(stack, "cup", 0)
+    inventory = DynamoInventory(dynamodb, stack.name("ProductsTable"), orders, ShardCounts())
+    shards, seen = inventory._snapshots({"cup": None})
+    assert len(shards["cup"]) == 4
+    assert all(s["available"] == s["reserved"] == 0 for s in shards["cup"])  # the snapshot saw it empty
+    # After the snapshot, a restock whose split leaves the head nothing (3 units on shard 3): as restock writes it,
+    # the head's own update (its updatedAt) and the shard's ADD in one transaction. The head alone still looks empty.
+    table = stack.name("ProductsTable")
+    head = {
+        "TableName": table,
+        "Key": layout.key("cup"),
+        "UpdateExpression": layout.RESTOCK,
+        "ExpressionAttributeValues": to_item({":q": 0, ":now": "2026-12-07T00:01:00+00:00"}),
+    }
+    shard = {
+        "TableName": table,
+        "Key": layout.shard_key("cup", 3),
+        "UpdateExpression": layout.SHARD_RESTOCK,
+        "ExpressionAttributeValues": to_item({":q": 3}),
+    }
+    dynamodb.transact_write_items(TransactItems=[{"Update": head}, {"Update": shard}])
+    inventory._mark_sold_out(["cup"], seen)
+    assert products.get("cup").sold_out is False  # type: ignore[union-attr]  # the restocked units stay on sale
+    dynamodb, _, _ = on_sale(stack, "bowl", 0)
+    _, untouched = inventory._snapshots({"bowl": None})
+    inventory._mark_sold_out(["bowl"], untouched)
+    assert products.get("bowl").sold_out is True  # type: ignore[union-attr]  # nothing changed since: flagged

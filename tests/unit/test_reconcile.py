@@ -131,7 +131,7 @@ def test_the_dispatcher_leaves_a_watch_for_each_order_it_starts(world: OrderWorl
     from tests.support.fakes import RecordingQueue
 
     watch = RecordingQueue()
-    dispatcher = OrderDispatcher(world.orders, world.container.workflow, world.clock, watch)
+    dispatcher = OrderDispatcher(world.orders, world.container.workflow, watch)
     order_id = world.order_service.place("ada", [("mug", 1)]).order.id
     dispatcher.dispatch(order_id)
     assert watch.sent == [order_id]

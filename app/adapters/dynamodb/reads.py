@@ -11,11 +11,11 @@ BATCH = 100  # BatchGetItem's limit of keys per request
 ATTEMPTS = 8
 
 
-def batch_get(client: Any, table: str, keys: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any]]:
-    """Every item found for the keys, in no particular order."""
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every item found for the keys, read consistently, in no particular order."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), BATCH):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH], "ConsistentRead": consistent}}
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH], "ConsistentRead": True}}
         for attempt in range(ATTEMPTS):
             result = client.batch_get_item(RequestItems=request)
             found += result.get("Responses", {}).get(table, [])
